@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's one test command: installs what the tests need, then runs every check CI runs.
+#   ./ci.sh          everything
+# Set AOS_SKIP_MODULE_CHECK=1 to skip rebuilding the wasm module from source (slowest step).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+scripts/setup-test-tools
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+cargo test --workspace --locked

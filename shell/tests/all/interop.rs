@@ -1,0 +1,107 @@
+//! Our items against the reference JavaScript implementation (`arbundles`, in `tests/interop/`).
+//! The node packages are installed from the committed lock file on first use.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::support::{aos, repo_root, stdout_json};
+
+fn interop_dir() -> PathBuf {
+    repo_root().join("tests").join("interop")
+}
+
+/// `npm ci` once per test run, if the packages are not there yet.
+fn node_ready() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let dir = interop_dir();
+        if !dir.join("node_modules/arbundles/package.json").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm is needed for the interop tests (scripts/setup installs it)");
+            assert!(status.success(), "npm ci failed in {}", dir.display());
+        }
+        dir
+    })
+}
+
+fn node(args: &[&str]) -> serde_json::Value {
+    let dir = node_ready();
+    let output = Command::new("node")
+        .arg("arbundles.mjs")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "arbundles.mjs {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout_json(&output)
+}
+
+#[test]
+fn arbundles_ed25519_items_inspect_valid_with_the_same_id() {
+    let home = tempfile::tempdir().unwrap();
+    let item = home.path().join("js.bin");
+    let secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let js = node(&["sign", secret, item.to_str().unwrap()]);
+    let output = aos(home.path())
+        .args(["item", "inspect"])
+        .arg(&item)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ours = stdout_json(&output);
+    assert_eq!(ours["valid"], true);
+    assert_eq!(ours["id"], js["id"]);
+    assert_eq!(ours["owner"], js["owner"]);
+    assert_eq!(ours["tags"], js["tags"]);
+    assert_eq!(ours["data"], js["data"]);
+    assert_eq!(ours["target"], js["target"]);
+    assert_eq!(ours["anchor"], js["anchor"]);
+}
+
+#[test]
+fn our_items_verify_in_arbundles() {
+    let home = tempfile::tempdir().unwrap();
+    let item = home.path().join("rs.bin");
+    let output = aos(home.path())
+        .args([
+            "item",
+            "sign",
+            "--tag",
+            "Action=Eval",
+            "--tag",
+            "Ünïcode=välue ✓",
+        ])
+        .args(["--anchor", "0123456789abcdef0123456789abcdef"])
+        .args(["--target", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"])
+        .args(["--data", "hello from rust", "-o"])
+        .arg(&item)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let id = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let js = node(&["verify", item.to_str().unwrap()]);
+    assert_eq!(js["valid"], true);
+    assert_eq!(js["id"], id);
+    assert_eq!(js["data"], "hello from rust");
+    assert_eq!(js["tags"][1]["value"], "välue ✓");
+
+    // And a tampered copy does not.
+    let mut bytes = std::fs::read(&item).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&item, bytes).unwrap();
+    assert_eq!(node(&["verify", item.to_str().unwrap()])["valid"], false);
+}

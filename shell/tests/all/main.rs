@@ -1,0 +1,5 @@
+//! Tests of the `aos` binary, gathered into one test binary to save link time.
+
+mod interop;
+mod item_cli;
+mod support;

@@ -1,0 +1,218 @@
+//! Wallets: key files in the JWK shape Arweave tools use. An ed25519 wallet is
+//! `{"kty":"OKP","crv":"Ed25519","d":<secret>,"x":<public>}` with base64url values.
+//!
+//! A missing wallet is created on first use, readable by its owner only (mode 0600), because whoever
+//! reads it can sign as its owner.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::message::{Ed25519Signer, Signer, b64};
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum WalletError {
+    #[error("cannot read wallet {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write wallet {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("wallet {path} is not a key file we understand: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("no randomness for a new key: {0}")]
+    Random(String),
+    #[error("no home directory: pass --wallet FILE")]
+    NoHome,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Jwk {
+    kty: String,
+    #[serde(default)]
+    crv: Option<String>,
+    #[serde(default)]
+    d: Option<String>,
+    #[serde(default)]
+    x: Option<String>,
+}
+
+/// A signing key loaded from (or saved to) a wallet file.
+#[derive(Debug, Clone)]
+pub struct Wallet {
+    signer: Ed25519Signer,
+}
+
+impl Wallet {
+    /// `~/.aos/wallet.json`.
+    pub fn default_path() -> Result<PathBuf, WalletError> {
+        let home = std::env::home_dir().ok_or(WalletError::NoHome)?;
+        Ok(home.join(".aos").join("wallet.json"))
+    }
+
+    pub fn from_signer(signer: Ed25519Signer) -> Self {
+        Self { signer }
+    }
+
+    pub fn generate() -> Result<Self, WalletError> {
+        Ed25519Signer::generate()
+            .map(Self::from_signer)
+            .map_err(|e| WalletError::Random(e.to_string()))
+    }
+
+    /// Loads the wallet at `path`, creating a new one there if no file exists.
+    pub fn load_or_create(path: &Path) -> Result<Self, WalletError> {
+        match fs::read(path) {
+            Ok(bytes) => Self::from_jwk_bytes(&bytes, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let wallet = Self::generate()?;
+                wallet.save_new(path)?;
+                Ok(wallet)
+            }
+            Err(source) => Err(WalletError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Loads an existing wallet.
+    pub fn load(path: &Path) -> Result<Self, WalletError> {
+        let bytes = fs::read(path).map_err(|source| WalletError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_jwk_bytes(&bytes, path)
+    }
+
+    fn from_jwk_bytes(bytes: &[u8], path: &Path) -> Result<Self, WalletError> {
+        let format = |reason: &str| WalletError::Format {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let jwk: Jwk = serde_json::from_slice(bytes).map_err(|e| format(&e.to_string()))?;
+        if jwk.kty != "OKP" || jwk.crv.as_deref() != Some("Ed25519") {
+            return Err(format(&format!(
+                "expected kty OKP and crv Ed25519, found kty {}",
+                jwk.kty
+            )));
+        }
+        let d = jwk.d.ok_or_else(|| format("no private key (d)"))?;
+        let secret = b64::decode_32(&d).ok_or_else(|| format("d is not 32 bytes of base64url"))?;
+        let signer = Ed25519Signer::from_secret(secret);
+        if let Some(x) = jwk.x
+            && b64::decode_32(&x) != Some(signer.public_key())
+        {
+            return Err(format("x does not match the private key"));
+        }
+        Ok(Self { signer })
+    }
+
+    /// The JWK text of this wallet (it contains the secret key).
+    pub fn to_jwk(&self) -> String {
+        let jwk = Jwk {
+            kty: "OKP".into(),
+            crv: Some("Ed25519".into()),
+            d: Some(b64::encode(self.signer.secret())),
+            x: Some(b64::encode(self.signer.public_key())),
+        };
+        serde_json::to_string_pretty(&jwk).expect("a JWK always serialises")
+    }
+
+    /// Writes the wallet to a path that must not exist yet, owner-only.
+    pub fn save_new(&self, path: &Path) -> Result<(), WalletError> {
+        let write = |source| WalletError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(write)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(write)?;
+        file.write_all(self.to_jwk().as_bytes()).map_err(write)?;
+        file.sync_all().map_err(write)
+    }
+
+    pub fn signer(&self) -> &Ed25519Signer {
+        &self.signer
+    }
+
+    pub fn address(&self) -> String {
+        self.signer.address()
+    }
+}
+
+impl Signer for Wallet {
+    fn signature_type(&self) -> crate::message::SignatureType {
+        self.signer.signature_type()
+    }
+    fn owner(&self) -> Vec<u8> {
+        self.signer.owner()
+    }
+    fn sign_payload(&self, payload: &[u8; 48]) -> Vec<u8> {
+        self.signer.sign_payload(payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_once_then_loaded_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("wallet.json");
+        let first = Wallet::load_or_create(&path).unwrap();
+        let again = Wallet::load_or_create(&path).unwrap();
+        assert_eq!(first.address(), again.address());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let jwk: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(jwk["kty"], "OKP");
+        assert_eq!(jwk["crv"], "Ed25519");
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        fs::write(&path, "not json").unwrap();
+        assert!(matches!(
+            Wallet::load(&path),
+            Err(WalletError::Format { .. })
+        ));
+        fs::write(&path, r#"{"kty":"RSA","n":"x"}"#).unwrap();
+        let err = Wallet::load(&path).unwrap_err().to_string();
+        assert!(err.contains("Ed25519"), "{err}");
+        let other = Wallet::generate().unwrap();
+        let mut jwk: serde_json::Value = serde_json::from_str(&other.to_jwk()).unwrap();
+        jwk["x"] = serde_json::Value::String(b64::encode([1u8; 32]));
+        fs::write(&path, jwk.to_string()).unwrap();
+        assert!(
+            Wallet::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("does not match")
+        );
+    }
+}
