@@ -7,4 +7,6 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod message;
+pub mod store;
+pub mod su;
 pub mod wallet;

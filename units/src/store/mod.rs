@@ -1,0 +1,201 @@
+//! The node's durable state: one redb file holding every table of DESIGN.md §5.
+//!
+//! Ordered keys are fixed-width big-endian so that redb's byte order is slot order. Records are JSON
+//! (small, self-describing, readable with any tool); item bodies and snapshots are raw bytes.
+
+mod keys;
+mod records;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use thiserror::Error;
+
+pub(crate) use keys::slot_key;
+pub use keys::{ProcessId, log_key, parse_log_key};
+pub use records::{Assignment, Delivery, DeliveryKind, ProcessRecord};
+pub(crate) use records::{decode, encode};
+pub use writer::Writer;
+
+/// Message id → the signed item, exactly as received.
+pub(crate) const MESSAGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("messages");
+/// process ‖ slot → [`Assignment`] (the scheduler's log).
+pub(crate) const LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log");
+/// message ‖ process → slot: where a message sits in each log that holds it.
+pub(crate) const SLOTS: TableDefinition<&[u8], u64> = TableDefinition::new("slots");
+/// process → [`ProcessRecord`].
+pub(crate) const PROCESSES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("processes");
+/// process ‖ slot → result JSON.
+pub(crate) const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("results");
+/// process ‖ slot → compressed memory snapshot taken after that slot.
+pub(crate) const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
+/// module id → wasm bytes.
+pub(crate) const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
+/// sequence → [`Delivery`] not yet handed to its target's scheduler.
+pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("the store {0} is in use by another aos process")]
+    Locked(String),
+    #[error("store: {0}")]
+    Db(String),
+    #[error("store record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// The node's database. Cheap to clone; all clones share one file handle.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`; fails with [`StoreError::Locked`] when another
+    /// process has it open.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.to_string()))?;
+        }
+        let db = match Database::create(path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(StoreError::Locked(path.display().to_string()));
+            }
+            Err(e) => return Err(StoreError::Db(e.to_string())),
+        };
+        let txn = db.begin_write()?;
+        // Create every table up front so readers never meet a missing one.
+        txn.open_table(MESSAGES)?;
+        txn.open_table(LOG)?;
+        txn.open_table(SLOTS)?;
+        txn.open_table(PROCESSES)?;
+        txn.open_table(RESULTS)?;
+        txn.open_table(CHECKPOINTS)?;
+        txn.open_table(MODULES)?;
+        txn.open_table(OUTBOX)?;
+        txn.commit()?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The signed item with this id.
+    pub fn message(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(MESSAGES)?;
+        Ok(table.get(&id[..])?.map(|v| v.value().to_vec()))
+    }
+
+    pub fn process(&self, id: &ProcessId) -> Result<Option<ProcessRecord>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PROCESSES)?;
+        table
+            .get(&id.0[..])?
+            .map(|v| records::decode(v.value()))
+            .transpose()
+    }
+
+    /// Every process, in id order.
+    pub fn processes(&self) -> Result<Vec<ProcessRecord>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PROCESSES)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (_, v) = entry?;
+            out.push(records::decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Assignments of `process` with `from <= slot <= to`, in slot order, at most `limit`.
+    pub fn log(
+        &self,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<Assignment>, StoreError> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(LOG)?;
+        let (lo, hi) = (log_key(process, from), log_key(process, to));
+        let mut out = Vec::new();
+        for entry in table.range(&lo[..]..=&hi[..])?.take(limit) {
+            let (_, v) = entry?;
+            out.push(records::decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The slot of `message` in `process`'s log.
+    pub fn slot_of(
+        &self,
+        message: &[u8; 32],
+        process: &ProcessId,
+    ) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SLOTS)?;
+        let key = keys::slot_key(message, process);
+        Ok(table.get(&key[..])?.map(|v| v.value()))
+    }
+
+    /// Every (process, slot) holding `message`.
+    pub fn placements(&self, message: &[u8; 32]) -> Result<Vec<(ProcessId, u64)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SLOTS)?;
+        let lo = keys::slot_key(message, &ProcessId([0; 32]));
+        let hi = keys::slot_key(message, &ProcessId([0xff; 32]));
+        let mut out = Vec::new();
+        for entry in table.range(&lo[..]..=&hi[..])? {
+            let (k, v) = entry?;
+            let mut p = [0u8; 32];
+            p.copy_from_slice(&k.value()[32..64]);
+            out.push((ProcessId(p), v.value()));
+        }
+        Ok(out)
+    }
+
+    pub fn module(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(MODULES)?;
+        Ok(table.get(&id[..])?.map(|v| v.value().to_vec()))
+    }
+
+    pub fn put_module(&self, id: &[u8; 32], bytes: &[u8]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(MODULES)?.insert(&id[..], bytes)?;
+        txn.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! Group commit. Every write of the node goes through one writer thread, which takes all the jobs
+//! waiting at that moment, runs them in one redb transaction and commits once: under load many
+//! appends share one fsync, and an append is acknowledged only after its commit.
+
+use std::thread;
+
+use redb::WriteTransaction;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Store, StoreError};
+
+/// Most jobs folded into one commit; bounds the latency a single commit adds to its first job.
+const MAX_BATCH: usize = 4096;
+
+type Run =
+    Box<dyn FnOnce(&WriteTransaction) -> Result<Box<dyn FnOnce(bool) + Send>, StoreError> + Send>;
+
+/// A handle to the writer thread. Dropping every handle stops the thread after its last batch.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Run>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        thread::Builder::new()
+            .name("aos-store-writer".into())
+            .spawn(move || run(store, rx))
+            .expect("spawn the store writer thread");
+        Self { tx }
+    }
+
+    /// Runs `job` inside the next batch's write transaction and returns its value once the batch
+    /// has committed. `job` must check everything before it writes: a job's `Err` aborts the whole
+    /// batch (it is for storage failures), so refusals belong inside `T`.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let run: Run = Box::new(move |txn| {
+            let value = job(txn)?;
+            Ok(Box::new(move |committed: bool| {
+                let _ = reply.send(if committed {
+                    Ok(value)
+                } else {
+                    Err(StoreError::Db(
+                        "the batch holding this write failed to commit".into(),
+                    ))
+                });
+            }) as Box<dyn FnOnce(bool) + Send>)
+        });
+        self.tx
+            .send(run)
+            .map_err(|_| StoreError::Db("the store writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Db("the store writer dropped a write".into()))?
+    }
+
+    /// The blocking twin of [`Writer::write`], for threads outside the runtime.
+    pub fn write_blocking<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        futures_lite_block_on(self.write(job))
+    }
+}
+
+fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Run>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&store, batch);
+    }
+}
+
+fn commit_batch(store: &Store, batch: Vec<Run>) {
+    let txn = match store.db().begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            tracing::error!("cannot begin a write: {e}");
+            return; // dropping the jobs drops their reply senders: callers see an error
+        }
+    };
+    let mut done = Vec::with_capacity(batch.len());
+    for job in batch {
+        match job(&txn) {
+            Ok(finish) => done.push(finish),
+            Err(e) => {
+                tracing::error!("write job failed, aborting its batch: {e}");
+                let _ = txn.abort();
+                for finish in done {
+                    finish(false);
+                }
+                return;
+            }
+        }
+    }
+    let committed = match txn.commit() {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!("commit failed: {e}");
+            false
+        }
+    };
+    for finish in done {
+        finish(committed);
+    }
+}
+
+/// Waits on a future from a plain thread without a runtime (the writer's replies are oneshots).
+fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct ThreadWaker(thread::Thread);
+    impl Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => thread::park(),
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The scheduler unit: gives every message of a process its slot, timestamp and hash-chain link,
+//! and stores the ordered log durably before answering.
+//!
+//! A spawn (`Type=Process`) opens a new log at slot 0; its id is the process id. Every later message
+//! of that process gets the next slot. Slots are never reused or reordered, duplicate ids are
+//! refused, and timestamps never decrease within a process.
+
+use redb::{ReadableTable, WriteTransaction};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::message::{DataItem, b64};
+use crate::store::{
+    self, Assignment, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
+};
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    #[error("message {0} is already scheduled")]
+    Duplicate(String),
+    #[error("no process {0} on this node")]
+    UnknownProcess(String),
+    #[error("no message {0} on this node")]
+    UnknownMessage(String),
+    #[error("the message has no target process")]
+    NoTarget,
+    #[error("the spawn names scheduler {0}, but this node schedules as {1}")]
+    WrongScheduler(String, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The scheduler of one node.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    store: Store,
+    writer: Writer,
+    address: String,
+    default_module: String,
+}
+
+/// The first hash-chain link of a process: sha256 of its id.
+pub fn first_link(process: &ProcessId) -> [u8; 32] {
+    Sha256::digest(process.0).into()
+}
+
+/// link(n) = sha256(link(n-1) ‖ message id).
+pub fn next_link(previous: &[u8; 32], message: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(previous);
+    hasher.update(message);
+    hasher.finalize().into()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Scheduler {
+    /// `address` is the node's signing address, which is also its scheduler id; spawns that name no
+    /// module run `default_module`.
+    pub fn new(store: Store, writer: Writer, address: String, default_module: String) -> Self {
+        Self {
+            store,
+            writer,
+            address,
+            default_module,
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Schedules a verified item: a spawn opens a log, anything else joins its target's log.
+    /// `outbox_done` names a pending delivery that this append fulfils; it is removed in the same
+    /// commit, so a delivery is neither lost nor doubled by a crash.
+    pub async fn schedule(
+        &self,
+        item: &DataItem,
+        outbox_done: Option<u64>,
+    ) -> Result<Assignment, ScheduleError> {
+        let id = item.id_bytes();
+        let bytes = item.to_bytes();
+        let spawn = item.tag("Type") == Some("Process");
+        let target = if spawn {
+            if let Some(named) = item.tag("Scheduler")
+                && named != self.address
+            {
+                return Err(ScheduleError::WrongScheduler(
+                    named.to_owned(),
+                    self.address.clone(),
+                ));
+            }
+            ProcessId(id)
+        } else {
+            ProcessId(*item.target().ok_or(ScheduleError::NoTarget)?)
+        };
+        let new_process = spawn.then(|| ProcessRecord {
+            id: target.to_string(),
+            owner: item.owner_address(),
+            module: item
+                .tag("Module")
+                .map_or_else(|| self.default_module.clone(), str::to_owned),
+            scheduler: self.address.clone(),
+            tags: item.tags().to_vec(),
+            timestamp: 0,
+            next_slot: 0,
+            last_timestamp: 0,
+            last_hash_chain: String::new(),
+        });
+        self.writer
+            .write(move |txn| {
+                let mut messages = txn.open_table(store::MESSAGES)?;
+                if messages.get(&id[..])?.is_some() {
+                    return Ok(Err(ScheduleError::Duplicate(b64::encode(id))));
+                }
+                let placed = place(txn, &target, &id, new_process)?;
+                if placed.is_ok() {
+                    messages.insert(&id[..], &bytes[..])?;
+                    if let Some(seq) = outbox_done {
+                        txn.open_table(store::OUTBOX)?.remove(seq)?;
+                    }
+                }
+                Ok(placed)
+            })
+            .await?
+    }
+
+    /// Adds an already stored message to another process's log (an AO assignment).
+    pub async fn assign(
+        &self,
+        message: [u8; 32],
+        process: ProcessId,
+        outbox_done: Option<u64>,
+    ) -> Result<Assignment, ScheduleError> {
+        self.writer
+            .write(move |txn| {
+                if txn
+                    .open_table(store::MESSAGES)?
+                    .get(&message[..])?
+                    .is_none()
+                {
+                    return Ok(Err(ScheduleError::UnknownMessage(b64::encode(message))));
+                }
+                let slots = txn.open_table(store::SLOTS)?;
+                if slots
+                    .get(&store::slot_key(&message, &process)[..])?
+                    .is_some()
+                {
+                    return Ok(Err(ScheduleError::Duplicate(b64::encode(message))));
+                }
+                drop(slots);
+                let placed = place(txn, &process, &message, None)?;
+                if placed.is_ok()
+                    && let Some(seq) = outbox_done
+                {
+                    txn.open_table(store::OUTBOX)?.remove(seq)?;
+                }
+                Ok(placed)
+            })
+            .await?
+    }
+
+    /// Paged log of a process (inclusive bounds).
+    pub fn log(
+        &self,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<Assignment>, ScheduleError> {
+        Ok(self.store.log(process, from, to, limit)?)
+    }
+}
+
+/// Gives `message` the next slot of `process` (creating the process when `new_process` is given).
+fn place(
+    txn: &WriteTransaction,
+    process: &ProcessId,
+    message: &[u8; 32],
+    new_process: Option<ProcessRecord>,
+) -> Result<Result<Assignment, ScheduleError>, StoreError> {
+    let mut processes = txn.open_table(store::PROCESSES)?;
+    let existing = processes
+        .get(&process.0[..])?
+        .map(|v| store::decode::<ProcessRecord>(v.value()))
+        .transpose()?;
+    let mut record = match (existing, new_process) {
+        (None, Some(record)) => record,
+        (Some(_), Some(_)) => return Ok(Err(ScheduleError::Duplicate(process.to_string()))),
+        (None, None) => return Ok(Err(ScheduleError::UnknownProcess(process.to_string()))),
+        (Some(record), None) => record,
+    };
+    let slot = record.next_slot;
+    let timestamp = now_ms().max(record.last_timestamp);
+    let link = if slot == 0 {
+        first_link(process)
+    } else {
+        let previous = b64::decode_32(&record.last_hash_chain)
+            .ok_or_else(|| StoreError::Corrupt(format!("hash chain of {process}")))?;
+        next_link(&previous, message)
+    };
+    let assignment = Assignment {
+        process: process.to_string(),
+        slot,
+        message: b64::encode(message),
+        timestamp,
+        block_height: 0,
+        epoch: 0,
+        hash_chain: b64::encode(link),
+    };
+    if slot == 0 {
+        record.timestamp = timestamp;
+    }
+    record.next_slot = slot + 1;
+    record.last_timestamp = timestamp;
+    record.last_hash_chain = assignment.hash_chain.clone();
+    processes.insert(&process.0[..], &store::encode(&record)[..])?;
+    txn.open_table(store::LOG)?
+        .insert(&log_key(process, slot)[..], &store::encode(&assignment)[..])?;
+    txn.open_table(store::SLOTS)?
+        .insert(&store::slot_key(message, process)[..], slot)?;
+    Ok(Ok(assignment))
+}
