@@ -10,6 +10,11 @@ step() { printf '\n== %s\n' "$*"; }
 step "tools"
 scripts/setup-test-tools
 
+if [ "${AOS_SKIP_MODULE_CHECK:-0}" != 1 ]; then
+  step "module: rebuild vm/module/process.wasm from source and compare"
+  scripts/build-module --check
+fi
+
 step "format"
 cargo fmt --all -- --check
 

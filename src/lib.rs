@@ -1,7 +1,112 @@
 //! `aos` is the composition root: it wires the messenger, scheduler and compute units of `aos-units`
-//! into one node (embedded mode, used by the shell) and owns node configuration.
+//! into one node — embedded in the shell, or served over HTTP by `aos node` — and owns node
+//! configuration (data directory, node key, default module, limits).
 //!
 //! It holds no unit logic of its own and knows nothing of the terminal.
 
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
 pub use aos_units as units;
 pub use aos_vm as vm;
+
+use aos_units::cu::{ComputeUnit, CuConfig, CuError};
+use aos_units::http::NodeInfo;
+use aos_units::mu::{CrankLimits, Messenger};
+use aos_units::store::{Store, StoreError, Writer};
+use aos_units::su::Scheduler;
+use aos_units::wallet::{Wallet, WalletError};
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("node key: {0}")]
+    Wallet(#[from] WalletError),
+    #[error("vm: {0}")]
+    Vm(String),
+    #[error(transparent)]
+    Compute(#[from] CuError),
+}
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Holds `node.redb` and the node's own key `node-wallet.json`.
+    pub data_dir: PathBuf,
+    pub vm: aos_vm::VmConfig,
+    pub cu: CuConfig,
+    pub crank: CrankLimits,
+}
+
+impl NodeConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            vm: aos_vm::VmConfig::default(),
+            cu: CuConfig::default(),
+            crank: CrankLimits::default(),
+        }
+    }
+
+    /// `~/.aos`.
+    pub fn default_data_dir() -> Option<PathBuf> {
+        std::env::home_dir().map(|home| home.join(".aos"))
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("node.redb")
+    }
+}
+
+/// The three units in one process. Must be created inside a tokio runtime.
+#[derive(Debug, Clone)]
+pub struct Node {
+    mu: Messenger,
+    info: NodeInfo,
+}
+
+impl Node {
+    /// Opens the store (failing with [`StoreError::Locked`] if another process holds it), loads or
+    /// creates the node key, registers the default module and starts delivering what is pending.
+    pub fn open(config: NodeConfig) -> Result<Self, NodeError> {
+        let store = Store::open(&config.store_path())?;
+        let key = Wallet::load_or_create(&config.data_dir.join("node-wallet.json"))?;
+        let vm = aos_vm::Vm::new(config.vm.clone()).map_err(|e| NodeError::Vm(e.to_string()))?;
+        let writer = Writer::start(store.clone());
+        let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, config.cu.clone());
+        let default_module = cu.add_module(aos_vm::DEFAULT_MODULE)?;
+        let su = Scheduler::new(store, writer, key.address(), default_module.clone());
+        let mu = Messenger::start(su, cu, key.signer().clone(), config.crank.clone());
+        let info = NodeInfo {
+            address: key.address(),
+            default_module,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        Ok(Self { mu, info })
+    }
+
+    pub fn messenger(&self) -> &Messenger {
+        &self.mu
+    }
+
+    pub fn info(&self) -> &NodeInfo {
+        &self.info
+    }
+
+    /// Checkpoints every hot process; call before dropping the node on a graceful stop.
+    pub async fn shutdown(&self) -> Result<(), NodeError> {
+        self.mu.compute().checkpoint_all().await?;
+        Ok(())
+    }
+
+    /// Whether `path` holds a store that another process has open.
+    pub fn is_locked(data_dir: &Path) -> bool {
+        matches!(
+            Store::open(&data_dir.join("node.redb")),
+            Err(StoreError::Locked(_))
+        )
+    }
+}

@@ -1,8 +1,20 @@
 //! `aos-shell` is the user's seat: the `aos` command. It parses arguments, keeps the user's wallet,
-//! runs the interactive REPL and batch scripts against a node (embedded or remote), and offers the
-//! item tools (`aos item sign|inspect`).
+//! runs the interactive REPL and batch scripts against a node (embedded or remote), serves a node
+//! (`aos node`), and offers the item tools (`aos item sign|inspect`).
 //!
-//! It never computes a result itself: every evaluation is a signed message to a node.
+//! It never computes a result itself: every evaluation is a signed message to a node. The native
+//! Lua it links (mlua) only parses typed input to tell a finished chunk from an unfinished one.
+//!
+//! Crates beyond the design card: `reqwest` (plain-HTTP client for `--url`; no TLS, nothing to
+//! build in C), `indicatif` (the batch spinner, on terminals only).
 
+pub mod batch;
+pub mod blueprints;
+pub mod bundle;
 pub mod cli;
+pub mod connection;
 pub mod item_cmd;
+pub mod node_cmd;
+pub mod repl;
+pub mod session;
+pub mod syntax;

@@ -6,7 +6,10 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod cu;
+pub mod http;
 pub mod message;
+pub mod mu;
 pub mod store;
 pub mod su;
 pub mod wallet;

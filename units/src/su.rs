@@ -80,6 +80,10 @@ impl Scheduler {
         &self.store
     }
 
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
     /// Schedules a verified item: a spawn opens a log, anything else joins its target's log.
     /// `outbox_done` names a pending delivery that this append fulfils; it is removed in the same
     /// commit, so a delivery is neither lost nor doubled by a crash.
@@ -106,7 +110,11 @@ impl Scheduler {
         };
         let new_process = spawn.then(|| ProcessRecord {
             id: target.to_string(),
-            owner: item.owner_address(),
+            // A process spawned by a process belongs to that process; the node only carried it.
+            owner: match item.tag("From-Process") {
+                Some(parent) if item.owner_address() == self.address => parent.to_owned(),
+                _ => item.owner_address(),
+            },
             module: item
                 .tag("Module")
                 .map_or_else(|| self.default_module.clone(), str::to_owned),
@@ -168,6 +176,34 @@ impl Scheduler {
                 Ok(placed)
             })
             .await?
+    }
+
+    /// The newest process called `name` (its `Name` tag) that `owner` spawned.
+    pub fn find_process(&self, owner: &str, name: &str) -> Result<Option<String>, ScheduleError> {
+        Ok(self
+            .processes_of(owner, Some(name))?
+            .into_iter()
+            .max_by_key(|p| (p.timestamp, p.id.clone()))
+            .map(|p| p.id))
+    }
+
+    /// Processes spawned by `owner`, optionally only those called `name`, oldest first.
+    pub fn processes_of(
+        &self,
+        owner: &str,
+        name: Option<&str>,
+    ) -> Result<Vec<ProcessRecord>, ScheduleError> {
+        let mut found: Vec<ProcessRecord> = self
+            .store
+            .processes()?
+            .into_iter()
+            .filter(|p| p.owner == owner)
+            .filter(|p| {
+                name.is_none_or(|name| p.tags.iter().any(|t| t.name == "Name" && t.value == name))
+            })
+            .collect();
+        found.sort_by_key(|p| (p.timestamp, p.id.clone()));
+        Ok(found)
     }
 
     /// Paged log of a process (inclusive bounds).

@@ -35,6 +35,8 @@ pub(crate) const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::n
 pub(crate) const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
 /// sequence → [`Delivery`] not yet handed to its target's scheduler.
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// outbox sequence → a delivery that could not be made, with the reason.
+pub(crate) const UNDELIVERABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("undeliverable");
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -100,6 +102,7 @@ impl Store {
         txn.open_table(CHECKPOINTS)?;
         txn.open_table(MODULES)?;
         txn.open_table(OUTBOX)?;
+        txn.open_table(UNDELIVERABLE)?;
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -1,0 +1,244 @@
+//! The shell's link to a node: the embedded one (units called in-process) or a running `aos node`
+//! over HTTP. Both answer the same questions with the same JSON.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use aos::Node;
+use aos_units::message::{DataItem, b64};
+use aos_units::store::ProcessId;
+use serde_json::Value;
+
+/// What the shell needs to know about a node.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub address: String,
+    pub default_module: String,
+    /// Where it is: a data dir or a URL, for the banner.
+    pub location: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Connection {
+    Embedded { node: Node, data_dir: String },
+    Remote { base: String, http: reqwest::Client },
+}
+
+impl Connection {
+    pub fn embedded(node: Node, data_dir: String) -> Self {
+        Self::Embedded { node, data_dir }
+    }
+
+    pub fn remote(url: &str) -> Self {
+        Self::Remote {
+            base: url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn info(&self) -> Result<NodeInfo> {
+        match self {
+            Self::Embedded { node, data_dir } => Ok(NodeInfo {
+                address: node.info().address.clone(),
+                default_module: node.info().default_module.clone(),
+                location: format!("embedded node, data dir {data_dir}"),
+            }),
+            Self::Remote { base, .. } => {
+                let info = self.get_json(&format!("{base}/")).await?;
+                let field = |name: &str| {
+                    info.get(name)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            anyhow!("{base}/ does not look like an aos node (no {name})")
+                        })
+                };
+                Ok(NodeInfo {
+                    address: field("address")?,
+                    default_module: field("default_module")?,
+                    location: base.clone(),
+                })
+            }
+        }
+    }
+
+    /// Sends a signed item; returns once it is scheduled (durable).
+    pub async fn submit(&self, item: &DataItem) -> Result<String> {
+        match self {
+            Self::Embedded { node, .. } => Ok(node.messenger().submit_item(item).await?.id),
+            Self::Remote { base, http } => {
+                let response = http
+                    .post(format!("{base}/mu"))
+                    .header("content-type", "application/octet-stream")
+                    .body(item.to_bytes())
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach {base}"))?;
+                let value = Self::json_of(response).await?;
+                value
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| anyhow!("the messenger answered without an id: {value}"))
+            }
+        }
+    }
+
+    pub async fn result(&self, message: &str, process: &str) -> Result<Value> {
+        match self {
+            Self::Embedded { node, .. } => {
+                let (m, p) = ids(message, process)?;
+                Ok(node.messenger().compute().result_of(&m, &p).await?)
+            }
+            Self::Remote { base, .. } => {
+                self.get_json(&format!("{base}/cu/result/{message}?process-id={process}"))
+                    .await
+            }
+        }
+    }
+
+    pub async fn dry_run(&self, process: &str, message: &Value) -> Result<Value> {
+        match self {
+            Self::Embedded { node, .. } => {
+                let p = ProcessId::parse(process).context("process id")?;
+                Ok(node
+                    .messenger()
+                    .compute()
+                    .dry_run(&p, message.clone())
+                    .await?)
+            }
+            Self::Remote { base, http } => {
+                let response = http
+                    .post(format!("{base}/cu/dry-run?process-id={process}"))
+                    .json(message)
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach {base}"))?;
+                Self::json_of(response).await
+            }
+        }
+    }
+
+    /// Results after slot `after` (all when `None`), ascending.
+    pub async fn results_after(
+        &self,
+        process: &str,
+        after: Option<u64>,
+    ) -> Result<Vec<(u64, Value)>> {
+        match self {
+            Self::Embedded { node, .. } => {
+                let p = ProcessId::parse(process).context("process id")?;
+                let from = after.map_or(0, |a| a + 1);
+                Ok(node
+                    .messenger()
+                    .compute()
+                    .results(&p, from, u64::MAX, 1000)
+                    .await?)
+            }
+            Self::Remote { base, .. } => {
+                let from = after.map(|a| a.to_string()).unwrap_or_default();
+                let page = self
+                    .get_json(&format!(
+                        "{base}/cu/results/{process}?from={from}&limit=1000"
+                    ))
+                    .await?;
+                let mut out = Vec::new();
+                for edge in page
+                    .get("edges")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let slot = edge
+                        .get("cursor")
+                        .and_then(Value::as_str)
+                        .and_then(|c| c.parse().ok())
+                        .ok_or_else(|| anyhow!("a result page edge has no slot cursor"))?;
+                    out.push((slot, edge.get("node").cloned().unwrap_or(Value::Null)));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The newest process called `name` that `owner` spawned.
+    pub async fn find_process(&self, owner: &str, name: &str) -> Result<Option<String>> {
+        match self {
+            Self::Embedded { node, .. } => {
+                Ok(node.messenger().scheduler().find_process(owner, name)?)
+            }
+            Self::Remote { base, http } => {
+                let list = http
+                    .get(format!("{base}/su/processes"))
+                    .query(&[("owner", owner), ("name", name)])
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach {base}"))?;
+                let list = Self::json_of(list).await?;
+                Ok(list
+                    .as_array()
+                    .and_then(|l| l.last())
+                    .and_then(|p| p.get("process_id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned))
+            }
+        }
+    }
+
+    /// Waits until what `message` set off has been delivered and computed (bounded).
+    pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<bool> {
+        match self {
+            Self::Embedded { node, .. } => {
+                Ok(node.messenger().wait_cranked(message, timeout).await?)
+            }
+            Self::Remote { base, .. } => {
+                let deadline = tokio::time::Instant::now() + timeout;
+                loop {
+                    let state = self.get_json(&format!("{base}/mu/crank/{message}")).await?;
+                    if state.get("done").and_then(Value::as_bool) == Some(true) {
+                        return Ok(true);
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Ok(false);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    async fn get_json(&self, url: &str) -> Result<Value> {
+        let Self::Remote { http, .. } = self else {
+            bail!("not a remote connection");
+        };
+        let response = http
+            .get(url)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        Self::json_of(response).await
+    }
+
+    async fn json_of(response: reqwest::Response) -> Result<Value> {
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .with_context(|| format!("the node answered {status} without JSON"))?;
+        if !status.is_success() {
+            let message = body
+                .get("error")
+                .and_then(Value::as_str)
+                .map_or_else(|| body.to_string(), str::to_owned);
+            bail!("{message} ({status})");
+        }
+        Ok(body)
+    }
+}
+
+fn ids(message: &str, process: &str) -> Result<([u8; 32], ProcessId)> {
+    Ok((
+        b64::decode_32(message).context("message id")?,
+        ProcessId::parse(process).context("process id")?,
+    ))
+}

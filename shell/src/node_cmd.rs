@@ -1,0 +1,53 @@
+//! `aos node`: serves the units over HTTP until SIGINT/SIGTERM, then checkpoints and closes.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use aos::{Node, NodeConfig};
+
+use crate::cli::NodeArgs;
+use crate::session::node_url_file;
+
+pub async fn run(args: NodeArgs) -> Result<ExitCode> {
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => NodeConfig::default_data_dir().context("no home directory: pass --data-dir")?,
+    };
+    let node = Node::open(NodeConfig::new(&data_dir))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let url_file = node_url_file(&data_dir);
+    std::fs::write(&url_file, &url).with_context(|| format!("writing {}", url_file.display()))?;
+    println!("aos node {} listening on {url}", node.info().address);
+    println!("default module {}", node.info().default_module);
+    aos_units::http::serve(
+        listener,
+        node.messenger().clone(),
+        node.info().clone(),
+        shutdown_signal(),
+    )
+    .await;
+    let _ = std::fs::remove_file(&url_file);
+    node.shutdown().await?;
+    println!("aos node stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,168 @@
+//! Batch mode (contract): `aos NAME --run CODE`, piped stdin, `--json`, `--load`, `--blueprint`,
+//! `--url`, and finding the same process again by name.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+use crate::support::{aos, stdout_json};
+
+fn aos_in(home: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = aos(home);
+    cmd.arg("--data-dir").arg(home.join("data"));
+    cmd
+}
+
+#[test]
+fn run_prints_the_output_and_exits_0() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .args(["calc", "--run", "1 + 1"])
+        .assert()
+        .success()
+        .stdout("2\n");
+}
+
+#[test]
+fn errors_go_to_stderr_with_exit_1_and_state_survives() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .args(["p", "--run", "X = 5"])
+        .assert()
+        .success();
+    aos_in(home.path())
+        .args(["p", "--run", "X = 6 error('went wrong')"])
+        .assert()
+        .code(1)
+        .stderr(contains("went wrong"));
+    aos_in(home.path())
+        .args(["p", "--run", "x = = 1"])
+        .assert()
+        .code(1)
+        .stderr(
+            contains("syntax error")
+                .or(contains("unexpected symbol"))
+                .or(contains("expected")),
+        );
+    // Same wallet and data dir: the same process, by name, with its state.
+    aos_in(home.path())
+        .args(["p", "--run", "X"])
+        .assert()
+        .success()
+        .stdout("5\n");
+}
+
+#[test]
+fn piped_stdin_is_one_chunk() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .arg("piped")
+        .write_stdin("local a = 3\nlocal b = 4\nreturn a * b\n")
+        .assert()
+        .success()
+        .stdout("12\n");
+}
+
+#[test]
+fn json_prints_the_whole_result() {
+    let home = tempfile::tempdir().unwrap();
+    let output = aos_in(home.path())
+        .args(["j", "--json", "--run", "2 * 21"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let result = stdout_json(&output);
+    assert_eq!(result["Output"]["data"], "42");
+    assert!(result["GasUsed"].as_u64().is_some(), "{result}");
+}
+
+#[test]
+fn load_bundles_required_files_and_errors_name_the_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("src");
+    fs::create_dir_all(dir.join("lib")).unwrap();
+    fs::write(
+        dir.join("main.lua"),
+        "local greet = require('lib.greet')\nGreeting = greet('aos')\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("lib/greet.lua"),
+        "return function(who)\n  return 'hello ' .. who\nend\n",
+    )
+    .unwrap();
+    aos_in(home.path())
+        .args(["loader", "--load"])
+        .arg(dir.join("main.lua"))
+        .args(["--run", "Greeting"])
+        .assert()
+        .success()
+        .stdout("hello aos\n");
+
+    fs::write(
+        dir.join("lib/broken.lua"),
+        "local t = {}\n\nreturn t.missing.field\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("uses_broken.lua"),
+        "local b = require('lib.broken')\n",
+    )
+    .unwrap();
+    aos_in(home.path())
+        .args(["loader", "--load"])
+        .arg(dir.join("uses_broken.lua"))
+        .args(["--run", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains("lib/broken.lua:3:"));
+}
+
+/// `aos node` on a free port; returns the child and its URL.
+pub fn start_node(data_dir: &std::path::Path, home: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home)
+        .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[test]
+fn url_talks_to_a_running_node_and_a_locked_data_dir_falls_back_to_it() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("node-data");
+    let (mut node, url) = start_node(&data, home.path());
+    let wallet = home.path().join("me.json");
+    aos(home.path())
+        .args(["remote", "--url", &url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Y = 7 return Y * 6"])
+        .assert()
+        .success()
+        .stdout("42\n");
+    // The same data dir, no --url: the store is locked by the node, so the shell uses its URL.
+    aos(home.path())
+        .args(["remote", "--data-dir"])
+        .arg(&data)
+        .arg("--wallet")
+        .arg(&wallet)
+        .args(["--run", "Y"])
+        .assert()
+        .success()
+        .stdout("7\n");
+    node.kill().unwrap();
+    node.wait().unwrap();
+}

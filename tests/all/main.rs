@@ -1,0 +1,6 @@
+//! End-to-end tests of a whole node: the three units wired by `aos::Node`, driven through the real
+//! HTTP API on a loopback port the OS picks.
+
+mod bad_input;
+mod http_flow;
+mod support;

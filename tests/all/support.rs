@@ -1,0 +1,166 @@
+//! A node on 127.0.0.1:0 with its own data dir, and a client that signs its own items.
+
+use aos::{Node, NodeConfig};
+use aos_units::message::{DataItem, Ed25519Signer, ItemDraft, Signer, b64};
+use serde_json::Value;
+
+pub struct TestNode {
+    pub url: String,
+    pub node: Node,
+    pub http: reqwest::Client,
+    pub _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestNode {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tune: impl FnOnce(&mut NodeConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = NodeConfig::new(dir.path());
+        config.vm.cache_dir = Some(shared_cache_dir());
+        tune(&mut config);
+        let node = Node::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(aos_units::http::serve(
+            listener,
+            node.messenger().clone(),
+            node.info().clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            url,
+            node,
+            http: reqwest::Client::new(),
+            _dir: dir,
+            stop: Some(stop),
+        }
+    }
+
+    pub async fn info(&self) -> Value {
+        self.http
+            .get(format!("{}/", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_item(&self, item: &DataItem) -> (u16, Value) {
+        self.post_bytes(item.to_bytes()).await
+    }
+
+    pub async fn post_bytes(&self, bytes: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/mu", self.url))
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Spawns a process on the default module for `signer`; returns its id.
+    pub async fn spawn(&self, signer: &Ed25519Signer, name: &str) -> String {
+        let info = self.info().await;
+        let item = signer
+            .sign(
+                ItemDraft::new("")
+                    .tag("Data-Protocol", "ao")
+                    .tag("Variant", "ao.TN.1")
+                    .tag("Type", "Process")
+                    .tag("Name", name)
+                    .tag("Module", info["default_module"].as_str().unwrap())
+                    .tag("Scheduler", info["address"].as_str().unwrap()),
+            )
+            .unwrap();
+        let (status, body) = self.post_item(&item).await;
+        assert_eq!(status, 202, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Posts an Eval and returns its result.
+    pub async fn eval(&self, signer: &Ed25519Signer, process: &str, code: &str) -> Value {
+        let id = self
+            .send(signer, process, &[("Action", "Eval")], code)
+            .await;
+        self.result(&id, process).await
+    }
+
+    /// Posts a message; returns its id.
+    pub async fn send(
+        &self,
+        signer: &Ed25519Signer,
+        process: &str,
+        tags: &[(&str, &str)],
+        data: &str,
+    ) -> String {
+        let mut draft = ItemDraft::new(data)
+            .tag("Data-Protocol", "ao")
+            .tag("Variant", "ao.TN.1")
+            .tag("Type", "Message")
+            .target(b64::decode_32(process).unwrap());
+        for (name, value) in tags {
+            draft = draft.tag(*name, *value);
+        }
+        let item = signer.sign(draft).unwrap();
+        let (status, body) = self.post_item(&item).await;
+        assert_eq!(status, 202, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn result(&self, message: &str, process: &str) -> Value {
+        let (status, body) = self
+            .get(&format!("/cu/result/{message}?process-id={process}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One compiled-module cache for the whole test run.
+pub fn shared_cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("aos-module-cache")
+}
+
+pub fn output(result: &Value) -> String {
+    match &result["Output"] {
+        Value::Object(map) => match map.get("data") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        },
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

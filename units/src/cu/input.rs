@@ -1,0 +1,126 @@
+//! What a process receives: the message JSON of DESIGN.md §3, built from a signed item and the
+//! scheduler's assignment, and the env JSON built from the spawn.
+//!
+//! Everything here is a pure function of stored data, so a replay builds the same bytes.
+
+use serde_json::{Value, json};
+
+use crate::message::{DataItem, b64};
+use crate::store::{Assignment, ProcessRecord};
+
+/// The message JSON for `item` at `assignment` in `process`'s log.
+pub fn message_json(
+    item: &DataItem,
+    assignment: &Assignment,
+    process: &ProcessRecord,
+    read_only: bool,
+) -> Value {
+    let owner = item.owner_address();
+    // A process-to-process message arrives signed by the forwarding node and names its real sender
+    // in From-Process; whether to believe it is the process's call (ao.isTrusted).
+    let from = item.tag("From-Process").unwrap_or(&owner).to_owned();
+    let target = item
+        .target()
+        .map(b64::encode)
+        .unwrap_or_else(|| process.id.clone());
+    json!({
+        "Id": item.id(),
+        "From": from,
+        "Owner": owner,
+        "Target": target,
+        "Tags": item.tags(),
+        "Data": text(item.data()),
+        "Anchor": item.anchor().map(|a| text(a)),
+        "Timestamp": assignment.timestamp,
+        "Block-Height": assignment.block_height,
+        "Nonce": assignment.slot,
+        "Epoch": assignment.epoch,
+        "Hash-Chain": assignment.hash_chain,
+        "Module": process.module,
+        "Cron": false,
+        "Forwarded-By": item.tag("Forwarded-By"),
+        "Read-Only": read_only,
+    })
+}
+
+/// The env JSON a process sees with every message.
+pub fn env_json(process: &ProcessRecord) -> Value {
+    json!({
+        "Process": {
+            "Id": process.id,
+            "Owner": process.owner,
+            "Tags": process.tags,
+        },
+        "Module": {
+            "Id": process.module,
+            "Tags": [
+                {"name": "Data-Protocol", "value": "ao"},
+                {"name": "Type", "value": "Module"},
+                {"name": "Module-Format", "value": "wasm32-wasip1-lua54"},
+            ],
+        },
+    })
+}
+
+/// AO's data and anchors are text; bytes that are not UTF-8 travel as base64url.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => b64::encode(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Ed25519Signer, ItemDraft, Signer};
+
+    fn record() -> ProcessRecord {
+        ProcessRecord {
+            id: "P".repeat(43),
+            owner: "O".repeat(43),
+            module: "M".repeat(43),
+            scheduler: "S".repeat(43),
+            tags: vec![],
+            timestamp: 1,
+            next_slot: 2,
+            last_timestamp: 1,
+            last_hash_chain: String::new(),
+        }
+    }
+
+    #[test]
+    fn forwarded_messages_come_from_the_sending_process() {
+        let node = Ed25519Signer::from_secret([5; 32]);
+        let item = node
+            .sign(
+                ItemDraft::new("hi")
+                    .tag("Action", "Ping")
+                    .tag("From-Process", "sender-process")
+                    .target([1; 32]),
+            )
+            .unwrap();
+        let assignment = Assignment {
+            process: "p".into(),
+            slot: 7,
+            message: item.id(),
+            timestamp: 1234,
+            block_height: 0,
+            epoch: 0,
+            hash_chain: "chain".into(),
+        };
+        let msg = message_json(&item, &assignment, &record(), false);
+        assert_eq!(msg["From"], "sender-process");
+        assert_eq!(msg["Owner"], node.address());
+        assert_eq!(msg["Nonce"], 7);
+        assert_eq!(msg["Timestamp"], 1234);
+        assert_eq!(msg["Hash-Chain"], "chain");
+        assert_eq!(msg["Data"], "hi");
+        assert_eq!(msg["Tags"][0]["name"], "Action");
+        let direct = node.sign(ItemDraft::new("x").target([1; 32])).unwrap();
+        assert_eq!(
+            message_json(&direct, &assignment, &record(), true)["From"],
+            node.address()
+        );
+    }
+}

@@ -1,0 +1,657 @@
+//! The compute unit: evaluates each process's log in slot order through `aos-vm`, keeps results
+//! and checkpoints, and answers results, dry-runs and state.
+//!
+//! Hot processes stay in memory (bounded); a cold one is restored from its newest checkpoint and
+//! the rest of its log is replayed, checking the hash chain on the way. A result is committed
+//! together with the deliveries it produced (the outbox), so nothing a process sent is lost.
+
+mod input;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use redb::{ReadableDatabase, ReadableTable};
+use serde_json::Value;
+use thiserror::Error;
+
+pub use input::{env_json, message_json};
+
+use crate::message::{DataItem, b64};
+use crate::store::{
+    self, Delivery, DeliveryKind, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
+};
+use crate::su::{first_link, next_link};
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CuError {
+    #[error("no process {0} on this node")]
+    UnknownProcess(String),
+    #[error("message {0} is not in the log of process {1}")]
+    UnknownMessage(String, String),
+    #[error("module {0} is not on this node")]
+    UnknownModule(String),
+    #[error("hash chain of process {process} breaks at slot {slot}")]
+    HashChain { process: String, slot: u64 },
+    #[error("the stored message {0} is unreadable: {1}")]
+    BadStoredMessage(String, String),
+    #[error("vm: {0}")]
+    Vm(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Tuning of the compute unit.
+#[derive(Debug, Clone)]
+pub struct CuConfig {
+    /// Write a checkpoint after this many evaluated messages of a process.
+    pub checkpoint_every: u64,
+    /// Processes kept instantiated in memory.
+    pub max_hot: usize,
+    /// Messages evaluated between two result commits.
+    pub batch: usize,
+}
+
+impl Default for CuConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_every: 1000,
+            max_hot: 64,
+            batch: 512,
+        }
+    }
+}
+
+struct Hot {
+    process: aos_vm::Process,
+    record: ProcessRecord,
+    /// The next slot to evaluate and the hash-chain link of the slot before it.
+    next_slot: u64,
+    link: [u8; 32],
+    since_checkpoint: u64,
+}
+
+type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
+
+/// The compute unit of one node. Cheap to clone.
+#[derive(Clone)]
+pub struct ComputeUnit {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ComputeUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComputeUnit").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Store,
+    writer: Writer,
+    vm: aos_vm::Vm,
+    config: CuConfig,
+    modules: Mutex<HashMap<String, aos_vm::Module>>,
+    /// Hot processes with a use counter for least-recently-used eviction.
+    hot: Mutex<HashMap<ProcessId, (HotSlot, u64)>>,
+    clock: std::sync::atomic::AtomicU64,
+}
+
+impl ComputeUnit {
+    pub fn new(store: Store, writer: Writer, vm: aos_vm::Vm, config: CuConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                writer,
+                vm,
+                config,
+                modules: Mutex::new(HashMap::new()),
+                hot: Mutex::new(HashMap::new()),
+                clock: Default::default(),
+            }),
+        }
+    }
+
+    /// Registers module bytes (stored durably) and returns the module id.
+    pub fn add_module(&self, bytes: &[u8]) -> Result<String, CuError> {
+        let module = self
+            .inner
+            .vm
+            .load_module(bytes)
+            .map_err(|e| CuError::Vm(e.to_string()))?;
+        let id = module.id().to_string();
+        let raw = b64::decode_32(&id).ok_or_else(|| CuError::Vm("module id".into()))?;
+        if self.inner.store.module(&raw)?.is_none() {
+            self.inner.store.put_module(&raw, bytes)?;
+        }
+        self.inner
+            .modules
+            .lock()
+            .expect("modules lock")
+            .insert(id.clone(), module);
+        Ok(id)
+    }
+
+    /// Whether the module with this id is on this node.
+    pub fn has_module(&self, id: &str) -> Result<bool, CuError> {
+        if self
+            .inner
+            .modules
+            .lock()
+            .expect("modules lock")
+            .contains_key(id)
+        {
+            return Ok(true);
+        }
+        Ok(match b64::decode_32(id) {
+            Some(raw) => self.inner.store.module(&raw)?.is_some(),
+            None => false,
+        })
+    }
+
+    /// The stored result of the message at `slot`, evaluating the log up to there first.
+    pub async fn result(&self, process: &ProcessId, slot: u64) -> Result<Value, CuError> {
+        if let Some(result) = self.stored_result(process, slot)? {
+            return Ok(result);
+        }
+        self.evaluate_through(process, slot).await?;
+        self.stored_result(process, slot)?
+            .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
+    }
+
+    /// The result of `message` in `process`.
+    pub async fn result_of(
+        &self,
+        message: &[u8; 32],
+        process: &ProcessId,
+    ) -> Result<Value, CuError> {
+        let slot =
+            self.inner.store.slot_of(message, process)?.ok_or_else(|| {
+                CuError::UnknownMessage(b64::encode(message), process.to_string())
+            })?;
+        self.result(process, slot).await
+    }
+
+    /// Results with `from <= slot <= to` (evaluating as needed), ascending, at most `limit`.
+    pub async fn results(
+        &self,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Value)>, CuError> {
+        let record = self.record(process)?;
+        let last = record.next_slot.saturating_sub(1).min(to);
+        if from <= last {
+            self.evaluate_through(process, last).await?;
+        }
+        let txn = self
+            .inner
+            .store
+            .db()
+            .begin_read()
+            .map_err(StoreError::from)?;
+        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
+        let (lo, hi) = (log_key(process, from), log_key(process, to));
+        let mut out = Vec::new();
+        for entry in table
+            .range(&lo[..]..=&hi[..])
+            .map_err(StoreError::from)?
+            .take(limit)
+        {
+            let (k, v) = entry.map_err(StoreError::from)?;
+            let (_, slot) = store::parse_log_key(k.value())
+                .ok_or_else(|| StoreError::Corrupt("result key".into()))?;
+            out.push((slot, store::decode(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
+    pub async fn dry_run(&self, process: &ProcessId, mut message: Value) -> Result<Value, CuError> {
+        let record = self.record(process)?;
+        let last = record.next_slot.saturating_sub(1);
+        let slot = self.evaluate_through(process, last).await?;
+        let mut guard = slot.lock_owned().await;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let hot = guard
+                .as_mut()
+                .expect("evaluate_through leaves the process hot");
+            fill_dry_run_fields(&mut message, &hot.record);
+            let env = env_json(&hot.record);
+            let outcome = hot
+                .process
+                .dry_run(&message.to_string(), &env.to_string())
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            drop(inner);
+            parse_result(outcome.result_json())
+        })
+        .await
+        .map_err(|e| CuError::Vm(e.to_string()))?
+    }
+
+    /// The process's current memory snapshot (evaluated to the end of its log).
+    pub async fn state(&self, process: &ProcessId) -> Result<Vec<u8>, CuError> {
+        let record = self.record(process)?;
+        let slot = self
+            .evaluate_through(process, record.next_slot.saturating_sub(1))
+            .await?;
+        let guard = slot.lock().await;
+        let hot = guard.as_ref().expect("hot after evaluation");
+        let snapshot = hot
+            .process
+            .snapshot()
+            .map_err(|e| CuError::Vm(e.to_string()))?;
+        Ok(snapshot.to_bytes())
+    }
+
+    /// Writes a checkpoint for every hot process that moved since its last one (graceful shutdown).
+    pub async fn checkpoint_all(&self) -> Result<(), CuError> {
+        let slots: Vec<(ProcessId, HotSlot)> = self
+            .inner
+            .hot
+            .lock()
+            .expect("hot lock")
+            .iter()
+            .map(|(p, (slot, _))| (*p, slot.clone()))
+            .collect();
+        for (process, slot) in slots {
+            let mut guard = slot.lock().await;
+            if let Some(hot) = guard.as_mut()
+                && hot.since_checkpoint > 0
+            {
+                self.checkpoint(&process, hot).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, process: &ProcessId) -> Result<ProcessRecord, CuError> {
+        self.inner
+            .store
+            .process(process)?
+            .ok_or_else(|| CuError::UnknownProcess(process.to_string()))
+    }
+
+    fn stored_result(&self, process: &ProcessId, slot: u64) -> Result<Option<Value>, CuError> {
+        let txn = self
+            .inner
+            .store
+            .db()
+            .begin_read()
+            .map_err(StoreError::from)?;
+        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
+        let value = table
+            .get(&log_key(process, slot)[..])
+            .map_err(StoreError::from)?;
+        Ok(value.map(|v| store::decode(v.value())).transpose()?)
+    }
+
+    fn module(&self, id: &str) -> Result<aos_vm::Module, CuError> {
+        if let Some(module) = self.inner.modules.lock().expect("modules lock").get(id) {
+            return Ok(module.clone());
+        }
+        let raw = b64::decode_32(id).ok_or_else(|| CuError::UnknownModule(id.to_owned()))?;
+        let bytes = self
+            .inner
+            .store
+            .module(&raw)?
+            .ok_or_else(|| CuError::UnknownModule(id.to_owned()))?;
+        self.add_module(&bytes)?;
+        self.module(id)
+    }
+
+    /// The hot slot of `process`, creating an empty one (and evicting the coldest) when needed.
+    fn hot_slot(&self, process: &ProcessId) -> HotSlot {
+        let tick = self
+            .inner
+            .clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut hot = self.inner.hot.lock().expect("hot lock");
+        if let Some((slot, used)) = hot.get_mut(process) {
+            *used = tick;
+            return slot.clone();
+        }
+        if hot.len() >= self.inner.config.max_hot {
+            // Evict the least recently used process that nobody is evaluating right now. Its state
+            // is recomputed from the newest checkpoint when it is needed again.
+            if let Some(victim) = hot
+                .iter()
+                .filter(|(_, (slot, _))| Arc::strong_count(slot) == 1)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(p, _)| *p)
+            {
+                hot.remove(&victim);
+            }
+        }
+        let slot: HotSlot = Arc::new(tokio::sync::Mutex::new(None));
+        hot.insert(*process, (slot.clone(), tick));
+        slot
+    }
+
+    /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
+    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotSlot, CuError> {
+        let hot_slot = self.hot_slot(process);
+        let mut guard = hot_slot.clone().lock_owned().await;
+        if guard.is_none() {
+            *guard = Some(self.load(process).await?);
+        }
+        loop {
+            let hot = guard.as_mut().expect("loaded above");
+            if hot.next_slot > slot {
+                break;
+            }
+            let this = self.clone();
+            let pid = *process;
+            let mut taken = guard.take().expect("loaded above");
+            let (back, evaluated) = tokio::task::spawn_blocking(move || {
+                let step = this.evaluate_batch(&pid, &mut taken, slot);
+                (taken, step)
+            })
+            .await
+            .map_err(|e| CuError::Vm(e.to_string()))?;
+            *guard = Some(back);
+            let batch = evaluated?;
+            let hot = guard.as_mut().expect("put back above");
+            self.commit_batch(process, batch).await?;
+            if hot.since_checkpoint >= self.inner.config.checkpoint_every {
+                self.checkpoint(process, hot).await?;
+            }
+            if hot.next_slot == hot.record.next_slot {
+                // The record we hold may be stale: refresh to see newly scheduled messages.
+                hot.record = self.record(process)?;
+                if hot.next_slot == hot.record.next_slot {
+                    break;
+                }
+            }
+        }
+        Ok(hot_slot)
+    }
+
+    /// Restores the newest checkpoint (or spawns fresh); replay happens in `evaluate_through`.
+    async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
+        let record = self.record(process)?;
+        let module = self.module(&record.module)?;
+        let checkpoint = self.newest_checkpoint(process)?;
+        let vm = self.inner.vm.clone();
+        tokio::task::spawn_blocking(move || {
+            let (instance, next_slot, link) = match checkpoint {
+                Some((slot, link, bytes)) => {
+                    let snapshot = aos_vm::Snapshot::from_bytes(&bytes)
+                        .map_err(|e| CuError::Vm(e.to_string()))?;
+                    let instance = vm
+                        .restore(&module, &snapshot)
+                        .map_err(|e| CuError::Vm(e.to_string()))?;
+                    (instance, slot + 1, link)
+                }
+                None => {
+                    let instance = vm.spawn(&module).map_err(|e| CuError::Vm(e.to_string()))?;
+                    (instance, 0, [0; 32])
+                }
+            };
+            Ok(Hot {
+                process: instance,
+                record,
+                next_slot,
+                link,
+                since_checkpoint: 0,
+            })
+        })
+        .await
+        .map_err(|e| CuError::Vm(e.to_string()))?
+    }
+
+    fn newest_checkpoint(&self, process: &ProcessId) -> Result<Option<StoredCheckpoint>, CuError> {
+        let txn = self
+            .inner
+            .store
+            .db()
+            .begin_read()
+            .map_err(StoreError::from)?;
+        let checkpoints = txn
+            .open_table(store::CHECKPOINTS)
+            .map_err(StoreError::from)?;
+        let (lo, hi) = (log_key(process, 0), log_key(process, u64::MAX));
+        let Some(entry) = checkpoints
+            .range(&lo[..]..=&hi[..])
+            .map_err(StoreError::from)?
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let (k, v) = entry.map_err(StoreError::from)?;
+        let (_, slot) = store::parse_log_key(k.value())
+            .ok_or_else(|| StoreError::Corrupt("checkpoint key".into()))?;
+        let log = self.inner.store.log(process, slot, slot, 1)?;
+        let assignment = log.first().ok_or_else(|| {
+            StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
+        })?;
+        let link = b64::decode_32(&assignment.hash_chain)
+            .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
+        Ok(Some((slot, link, v.value().to_vec())))
+    }
+
+    /// Evaluates up to `config.batch` slots (at most through `through`). Runs on a blocking thread.
+    fn evaluate_batch(
+        &self,
+        process: &ProcessId,
+        hot: &mut Hot,
+        through: u64,
+    ) -> Result<Vec<Evaluated>, CuError> {
+        let last = through.min(hot.record.next_slot.saturating_sub(1));
+        if hot.next_slot > last {
+            return Ok(Vec::new());
+        }
+        let log = self
+            .inner
+            .store
+            .log(process, hot.next_slot, last, self.inner.config.batch)?;
+        let env = env_json(&hot.record).to_string();
+        let mut out = Vec::with_capacity(log.len());
+        for assignment in log {
+            let id = b64::decode_32(&assignment.message)
+                .ok_or_else(|| StoreError::Corrupt("message id".into()))?;
+            let expected = if assignment.slot == 0 {
+                first_link(process)
+            } else {
+                next_link(&hot.link, &id)
+            };
+            if assignment.slot != hot.next_slot || b64::encode(expected) != assignment.hash_chain {
+                return Err(CuError::HashChain {
+                    process: process.to_string(),
+                    slot: assignment.slot,
+                });
+            }
+            let bytes = self.inner.store.message(&id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("message {} missing", assignment.message))
+            })?;
+            let item = DataItem::from_bytes(&bytes).map_err(|e| {
+                CuError::BadStoredMessage(assignment.message.clone(), e.to_string())
+            })?;
+            let message = message_json(&item, &assignment, &hot.record, false);
+            let outcome = hot
+                .process
+                .handle(&message.to_string(), &env)
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            let result = parse_result(outcome.result_json())?;
+            hot.link = expected;
+            hot.next_slot += 1;
+            hot.since_checkpoint += 1;
+            // A forwarded message carries the crank it belongs to; a user's message starts one.
+            let pushed_for = item
+                .tag("Pushed-For")
+                .map_or_else(|| assignment.message.clone(), str::to_owned);
+            let depth = item
+                .tag(CRANK_DEPTH_TAG)
+                .and_then(|d| d.parse::<u32>().ok())
+                .unwrap_or(0);
+            out.push(Evaluated {
+                slot: assignment.slot,
+                pushed_for,
+                depth: depth.saturating_add(1),
+                result,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores a batch of results with their deliveries in one commit. Slots whose result is
+    /// already stored (a replay after restart) are skipped: their deliveries were made back then.
+    async fn commit_batch(
+        &self,
+        process: &ProcessId,
+        batch: Vec<Evaluated>,
+    ) -> Result<(), CuError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let process = *process;
+        self.inner
+            .writer
+            .write(move |txn| {
+                let mut results = txn.open_table(store::RESULTS)?;
+                let mut outbox = txn.open_table(store::OUTBOX)?;
+                let mut seq = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+                for evaluated in batch {
+                    let key = log_key(&process, evaluated.slot);
+                    if results.get(&key[..])?.is_some() {
+                        continue;
+                    }
+                    results.insert(&key[..], &store::encode(&evaluated.result)[..])?;
+                    for delivery in deliveries(&process, &evaluated) {
+                        outbox.insert(seq, &store::encode(&delivery)[..])?;
+                        seq += 1;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn checkpoint(&self, process: &ProcessId, hot: &mut Hot) -> Result<(), CuError> {
+        if hot.next_slot == 0 {
+            return Ok(());
+        }
+        let slot = hot.next_slot - 1;
+        let bytes = hot
+            .process
+            .snapshot()
+            .map_err(|e| CuError::Vm(e.to_string()))?
+            .to_bytes();
+        let process = *process;
+        self.inner
+            .writer
+            .write(move |txn| {
+                let mut table = txn.open_table(store::CHECKPOINTS)?;
+                // Keep only the newest checkpoint of each process.
+                let (lo, hi) = (log_key(&process, 0), log_key(&process, u64::MAX));
+                let old: Vec<Vec<u8>> = table
+                    .range(&lo[..]..=&hi[..])?
+                    .map(|e| e.map(|(k, _)| k.value().to_vec()))
+                    .collect::<Result<_, _>>()?;
+                for key in old {
+                    table.remove(&key[..])?;
+                }
+                table.insert(&log_key(&process, slot)[..], &bytes[..])?;
+                Ok(())
+            })
+            .await?;
+        hot.since_checkpoint = 0;
+        Ok(())
+    }
+}
+
+/// slot, hash-chain link at that slot, snapshot bytes.
+type StoredCheckpoint = (u64, [u8; 32], Vec<u8>);
+
+struct Evaluated {
+    slot: u64,
+    /// The crank this message belongs to and the depth its deliveries will have.
+    pushed_for: String,
+    depth: u32,
+    result: Value,
+}
+
+/// The tag with which the messenger marks how many hops a forwarded message is from the user's.
+pub const CRANK_DEPTH_TAG: &str = "Crank-Depth";
+
+fn parse_result(json: &str) -> Result<Value, CuError> {
+    serde_json::from_str(json).map_err(|e| CuError::Vm(format!("result is not JSON: {e}")))
+}
+
+/// A dry-run message gets the fields a scheduled one would have, marked read-only.
+fn fill_dry_run_fields(message: &mut Value, record: &ProcessRecord) {
+    if !message.is_object() {
+        *message = Value::Object(Default::default());
+    }
+    let defaults = [
+        ("Id", Value::String("dry-run".into())),
+        ("Target", Value::String(record.id.clone())),
+        ("Owner", Value::String(String::new())),
+        ("Tags", Value::Array(Vec::new())),
+        ("Data", Value::String(String::new())),
+        ("Timestamp", Value::from(record.last_timestamp)),
+        ("Block-Height", Value::from(0)),
+        ("Nonce", Value::from(record.next_slot)),
+        ("Module", Value::String(record.module.clone())),
+    ];
+    let map = message.as_object_mut().expect("made an object above");
+    for (key, value) in defaults {
+        map.entry(key).or_insert(value);
+    }
+    if !map.contains_key("From") {
+        let owner = map.get("Owner").cloned().unwrap_or(Value::Null);
+        map.insert("From".into(), owner);
+    }
+    map.insert("Read-Only".into(), Value::Bool(true));
+}
+
+/// The deliveries a result asks for; none when it ended in `Error` (it leaves no trace).
+fn deliveries(process: &ProcessId, evaluated: &Evaluated) -> Vec<Delivery> {
+    let result = &evaluated.result;
+    if result.get("Error").is_some_and(|e| !e.is_null()) {
+        return Vec::new();
+    }
+    let make = |kind| Delivery {
+        from_process: process.to_string(),
+        from_slot: evaluated.slot,
+        pushed_for: evaluated.pushed_for.clone(),
+        depth: evaluated.depth,
+        kind,
+    };
+    let list = |name: &str| {
+        result
+            .get(name)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for body in list("Messages") {
+        out.push(make(DeliveryKind::Message { body }));
+    }
+    for body in list("Spawns") {
+        out.push(make(DeliveryKind::Spawn { body }));
+    }
+    for body in list("Assignments") {
+        let message = body
+            .get("Message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let processes = body
+            .get("Processes")
+            .and_then(Value::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(make(DeliveryKind::Assignment {
+            message: message.to_owned(),
+            processes,
+        }));
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! `/cu`: results, dry-runs and state, in AO's camelCase page shape.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use warp::Filter;
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+
+use super::{MAX_BODY, reply};
+use crate::message::b64;
+use crate::mu::Messenger;
+use crate::store::ProcessId;
+
+#[derive(Debug, Deserialize)]
+struct ProcessQuery {
+    #[serde(rename = "process-id")]
+    process_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ResultsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    limit: Option<usize>,
+}
+
+pub fn routes(
+    mu: Messenger,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let info = warp::path::end().and(warp::get()).map({
+        let mu = mu.clone();
+        move || {
+            reply::json(
+                StatusCode::OK,
+                &json!({"Unit": "Compute", "Address": mu.address()}),
+            )
+        }
+    });
+    let result = warp::path!("result" / String)
+        .and(warp::get())
+        .and(warp::query::<ProcessQuery>())
+        .then({
+            let mu = mu.clone();
+            move |message: String, q: ProcessQuery| {
+                let mu = mu.clone();
+                async move { result(&mu, &message, q.process_id.as_deref()).await }
+            }
+        });
+    let results = warp::path!("results" / String)
+        .and(warp::get())
+        .and(warp::query::<ResultsQuery>())
+        .then({
+            let mu = mu.clone();
+            move |process: String, q: ResultsQuery| {
+                let mu = mu.clone();
+                async move { results(&mu, &process, &q).await }
+            }
+        });
+    let dry_run = warp::path!("dry-run")
+        .and(warp::post())
+        .and(warp::query::<ProcessQuery>())
+        .and(warp::body::content_length_limit(MAX_BODY))
+        .and(warp::body::bytes())
+        .then({
+            let mu = mu.clone();
+            move |q: ProcessQuery, body: bytes::Bytes| {
+                let mu = mu.clone();
+                async move { dry_run(&mu, q.process_id.as_deref(), &body).await }
+            }
+        });
+    let state = warp::path!("state" / String)
+        .and(warp::get())
+        .then(move |process: String| {
+            let mu = mu.clone();
+            async move { state(&mu, &process).await }
+        });
+    info.or(result)
+        .unify()
+        .or(results)
+        .unify()
+        .or(dry_run)
+        .unify()
+        .or(state)
+        .unify()
+}
+
+fn process_arg(process: Option<&str>) -> Result<ProcessId, Response> {
+    let process =
+        process.ok_or_else(|| reply::error(StatusCode::BAD_REQUEST, "process-id is required"))?;
+    ProcessId::parse(process).ok_or_else(|| {
+        reply::error(
+            StatusCode::BAD_REQUEST,
+            format!("process-id {process:?} is not a 43-character id"),
+        )
+    })
+}
+
+async fn result(mu: &Messenger, message: &str, process: Option<&str>) -> Response {
+    let process = match process_arg(process) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(message) = b64::decode_32(message) else {
+        return reply::error(
+            StatusCode::BAD_REQUEST,
+            format!("message {message:?} is not a 43-character id"),
+        );
+    };
+    match mu.compute().result_of(&message, &process).await {
+        Ok(result) => reply::json(StatusCode::OK, &result),
+        Err(e) => reply::from_cu(e),
+    }
+}
+
+async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
+    let process = match process_arg(Some(process)) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let parse = |cursor: &Option<String>, default: u64| -> Result<u64, Response> {
+        match cursor {
+            None => Ok(default),
+            Some(c) if c.is_empty() => Ok(default),
+            Some(c) => c.parse().map_err(|_| {
+                reply::error(
+                    StatusCode::BAD_REQUEST,
+                    format!("cursor {c:?} is not a slot number"),
+                )
+            }),
+        }
+    };
+    let descending = q
+        .sort
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("DESC"));
+    let (from, to) = match (parse(&q.from, 0), parse(&q.to, u64::MAX)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    // AO's cursors are exclusive: results after `from`, up to and including `to`.
+    let from = if q.from.as_deref().is_some_and(|c| !c.is_empty()) {
+        from.saturating_add(1)
+    } else {
+        from
+    };
+    let limit = q.limit.unwrap_or(25).clamp(1, 1000);
+    let all = match mu.compute().results(&process, from, to, usize::MAX).await {
+        Ok(all) => all,
+        Err(e) => return reply::from_cu(e),
+    };
+    let ordered: Vec<&(u64, Value)> = if descending {
+        all.iter().rev().collect()
+    } else {
+        all.iter().collect()
+    };
+    let has_next_page = ordered.len() > limit;
+    let edges: Vec<Value> = ordered
+        .into_iter()
+        .take(limit)
+        .map(|(slot, result)| json!({"cursor": slot.to_string(), "node": result}))
+        .collect();
+    reply::json(
+        StatusCode::OK,
+        &json!({"edges": edges, "pageInfo": {"hasNextPage": has_next_page}}),
+    )
+}
+
+async fn dry_run(mu: &Messenger, process: Option<&str>, body: &[u8]) -> Response {
+    let process = match process_arg(process) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let message: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                "the dry-run body must be a JSON object",
+            );
+        }
+        Err(e) => {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("the dry-run body is not JSON: {e}"),
+            );
+        }
+    };
+    match mu.compute().dry_run(&process, message).await {
+        Ok(result) => reply::json(StatusCode::OK, &result),
+        Err(e) => reply::from_cu(e),
+    }
+}
+
+async fn state(mu: &Messenger, process: &str) -> Response {
+    let process = match process_arg(Some(process)) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match mu.compute().state(&process).await {
+        Ok(bytes) => warp::reply::with_header(bytes, "content-type", "application/octet-stream")
+            .into_response(),
+        Err(e) => reply::from_cu(e),
+    }
+}

@@ -1,0 +1,70 @@
+//! AO's HTTP API over the units, on warp: the messenger under `/mu`, the scheduler under `/su`,
+//! the compute unit under `/cu`, node info at `/`. Paths and JSON shapes follow AO's units so
+//! AO's client libraries can talk to a node (DESIGN.md §6).
+//!
+//! Routes are thin adapters: they parse, call one unit method and shape its answer. Every error is
+//! a 4xx/5xx with a JSON `{error}` body; nothing a client sends can stop the server.
+
+// Helpers return a ready error `Response` as their `Err`: it is the reply itself, built once on a
+// cold path, so boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod cu;
+mod mu;
+mod reply;
+mod su;
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use serde::Serialize;
+use warp::Filter;
+
+use crate::mu::Messenger;
+
+/// What `GET /` answers (contract: at least `address` and `default_module`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeInfo {
+    pub address: String,
+    pub default_module: String,
+    pub version: String,
+}
+
+/// Largest body a POST may carry.
+pub const MAX_BODY: u64 = 16 * 1024 * 1024;
+
+/// All routes of a node.
+pub fn routes(
+    mu: Messenger,
+    info: NodeInfo,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
+    let root = warp::path::end().and(warp::get()).map({
+        let info = info.clone();
+        move || reply::json(warp::http::StatusCode::OK, &info)
+    });
+    let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));
+    let su_routes = warp::path("su").and(su::routes(mu.clone()));
+    let cu_routes = warp::path("cu").and(cu::routes(mu));
+    root.or(mu_routes)
+        .unify()
+        .or(su_routes)
+        .unify()
+        .or(cu_routes)
+        .unify()
+        .recover(reply::rejection)
+        .unify()
+}
+
+/// Serves `routes` on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    mu: Messenger,
+    info: NodeInfo,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    warp::serve(routes(mu, info))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+}

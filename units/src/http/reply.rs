@@ -1,0 +1,76 @@
+//! Building replies and turning failures into JSON errors with the right status.
+
+use std::convert::Infallible;
+
+use serde::Serialize;
+use serde_json::json;
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+
+use crate::cu::CuError;
+use crate::mu::MuError;
+use crate::su::ScheduleError;
+
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    json(status, &json!({ "error": message.to_string() }))
+}
+
+pub fn schedule_status(e: &ScheduleError) -> StatusCode {
+    match e {
+        ScheduleError::Duplicate(_) => StatusCode::CONFLICT,
+        ScheduleError::UnknownProcess(_) | ScheduleError::UnknownMessage(_) => {
+            StatusCode::NOT_FOUND
+        }
+        ScheduleError::NoTarget | ScheduleError::WrongScheduler(..) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn compute_status(e: &CuError) -> StatusCode {
+    match e {
+        CuError::UnknownProcess(_) | CuError::UnknownMessage(..) => StatusCode::NOT_FOUND,
+        CuError::UnknownModule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn mu_status(e: &MuError) -> StatusCode {
+    match e {
+        MuError::Malformed(_) => StatusCode::BAD_REQUEST,
+        MuError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+        MuError::UnknownModule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        MuError::Schedule(e) => schedule_status(e),
+        MuError::Compute(e) => compute_status(e),
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn from_cu(e: CuError) -> Response {
+    error(compute_status(&e), e)
+}
+
+/// Unmatched paths, wrong methods, oversized or unreadable bodies: all JSON.
+pub async fn rejection(r: warp::Rejection) -> Result<Response, Infallible> {
+    let (status, message) = if r.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such route".to_owned())
+    } else if let Some(e) = r.find::<warp::reject::PayloadTooLarge>() {
+        (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = r.find::<warp::body::BodyDeserializeError>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::MethodNotAllowed>() {
+        (StatusCode::METHOD_NOT_ALLOWED, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::LengthRequired>() {
+        (StatusCode::LENGTH_REQUIRED, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::UnsupportedMediaType>() {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
+    } else {
+        (StatusCode::BAD_REQUEST, format!("{r:?}"))
+    };
+    Ok(error(status, message))
+}

@@ -1,0 +1,139 @@
+//! `cargo bench -p aos-vm`: message throughput (wasm vs native), spawn time, snapshot size and
+//! restore time. Numbers go to BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use aos_vm::{NativeProcess, Process, Vm, VmConfig};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::json;
+
+fn env() -> String {
+    json!({"Process": {"Id": "P", "Owner": "O", "Tags": [{"name": "Scheduler", "value": "S"}]},
+           "Module": {"Id": "M", "Tags": []}})
+    .to_string()
+}
+
+fn message(slot: u64, action: &str, data: &str, tags: &[(&str, &str)]) -> String {
+    let mut all = vec![json!({"name": "Action", "value": action})];
+    all.extend(tags.iter().map(|(n, v)| json!({"name": n, "value": v})));
+    json!({"Id": format!("M{slot}"), "From": "O", "Owner": "O", "Target": "P", "Tags": all,
+           "Data": data, "Timestamp": 1_700_000_000_000u64 + slot, "Nonce": slot,
+           "Hash-Chain": format!("h{slot}"), "Block-Height": 0, "Module": "M"})
+    .to_string()
+}
+
+fn spawn_msg() -> String {
+    json!({"Id": "P", "From": "O", "Owner": "O", "Target": "P", "Data": "", "Nonce": 0,
+           "Tags": [{"name": "Type", "value": "Process"}, {"name": "Scheduler", "value": "S"}],
+           "Timestamp": 1_700_000_000_000u64, "Hash-Chain": "h0", "Module": "M"})
+    .to_string()
+}
+
+/// A token ledger written for whatever `handle` the library offers: an Eval of `transfer(...)`.
+const LEDGER: &str = r#"
+Balances = Balances or {}
+function transfer(from, to, qty)
+  local have = Balances[from] or 0
+  if have < qty then error('insufficient balance') end
+  Balances[from] = have - qty
+  Balances[to] = (Balances[to] or 0) + qty
+  return Balances[to]
+end
+Balances.alice = 1000000000
+return 'ok'
+"#;
+
+fn vm() -> Vm {
+    Vm::new(VmConfig {
+        cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
+        ..VmConfig::default()
+    })
+    .expect("vm")
+}
+
+fn ready_process(vm: &Vm) -> Process {
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
+    let mut p = vm.spawn(&module).expect("spawn");
+    p.handle(&spawn_msg(), &env()).expect("spawn message");
+    p
+}
+
+fn throughput(c: &mut Criterion) {
+    let env = env();
+    let vm = vm();
+    let mut group = c.benchmark_group("messages");
+    group.throughput(Throughput::Elements(1));
+
+    let mut wasm = ready_process(&vm);
+    let mut slot = 1;
+    group.bench_function("wasm/trivial-eval", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(wasm.handle(&message(slot, "Eval", "1 + 1", &[]), &env).expect("handle"))
+        })
+    });
+    let mut native = NativeProcess::new(200 << 20).expect("native");
+    native.handle(&spawn_msg(), &env);
+    group.bench_function("native/trivial-eval", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(native.handle(&message(slot, "Eval", "1 + 1", &[]), &env))
+        })
+    });
+
+    wasm.handle(&message(1, "Eval", LEDGER, &[]), &env).expect("ledger");
+    native.handle(&message(1, "Eval", LEDGER, &[]), &env);
+    group.bench_function("wasm/transfer", |b| {
+        b.iter(|| {
+            slot += 1;
+            let code = format!("return transfer('alice', 'u{}', 1)", slot % 5000);
+            black_box(wasm.handle(&message(slot, "Eval", &code, &[]), &env).expect("handle"))
+        })
+    });
+    group.bench_function("native/transfer", |b| {
+        b.iter(|| {
+            slot += 1;
+            let code = format!("return transfer('alice', 'u{}', 1)", slot % 5000);
+            black_box(native.handle(&message(slot, "Eval", &code, &[]), &env))
+        })
+    });
+    group.finish();
+}
+
+fn lifecycle(c: &mut Criterion) {
+    let vm = vm();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
+    let env = env();
+    c.bench_function("spawn", |b| b.iter(|| black_box(vm.spawn(&module).expect("spawn"))));
+
+    let mut p = ready_process(&vm);
+    p.handle(
+        &message(1, "Eval", "Balances = {} for i = 1, 10000 do Balances['holder' .. i] = tostring(i * 1000000) end return 'ok'", &[]),
+        &env,
+    )
+    .expect("fill balances");
+    let snapshot = p.snapshot().expect("snapshot");
+    let bytes = snapshot.to_bytes();
+    eprintln!(
+        "10,000-balance process: memory {} bytes, snapshot {} bytes compressed",
+        snapshot.memory_len(),
+        bytes.len()
+    );
+    c.bench_function("snapshot/10k-balances/take+compress", |b| {
+        b.iter(|| black_box(p.snapshot().expect("snapshot").to_bytes()))
+    });
+    c.bench_function("snapshot/10k-balances/decompress+restore", |b| {
+        b.iter(|| {
+            let snapshot = aos_vm::Snapshot::from_bytes(&bytes).expect("parse");
+            black_box(vm.restore(&module, &snapshot).expect("restore"))
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = throughput, lifecycle
+}
+criterion_main!(benches);

@@ -1,0 +1,207 @@
+//! The Lua side of a process, shared by the wasm guest (the real runtime) and the native one
+//! (`aos_vm::NativeProcess`), so that both build the same sandbox and run messages the same way.
+//!
+//! It owns: which standard libraries a process gets (no files, no C modules, no wall clock, text
+//! chunks only), how the process library is preloaded, and how one message goes in (JSON → Lua)
+//! and its result comes out (Lua → JSON with sorted keys). It must never read anything that is not
+//! in the message or env.
+
+use std::cell::Cell;
+
+use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Value};
+use serde_json::{Map, Value as Json};
+
+thread_local! {
+    /// The current message's timestamp in ms: what `os.time()` answers.
+    static NOW_MS: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Builds a process's Lua state with `library` (name, source) preloaded as `name` and `.name`,
+/// runs the library's setup (`require('.process')`) and caps the Lua heap at `memory_limit` bytes.
+pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Result<Lua> {
+    let libs = StdLib::COROUTINE
+        | StdLib::TABLE
+        | StdLib::STRING
+        | StdLib::UTF8
+        | StdLib::MATH
+        | StdLib::PACKAGE
+        | StdLib::OS;
+    let lua = Lua::new_with(libs, LuaOptions::default())?;
+    let globals = lua.globals();
+
+    // Only the message's time: os.time() is its Timestamp (ms); os.date formats a given time.
+    let os: Table = globals.get("os")?;
+    let date: Function = os.get("date")?;
+    let difftime: Function = os.get("difftime")?;
+    let new_os = lua.create_table()?;
+    new_os.set(
+        "time",
+        lua.create_function(|_, ()| Ok(NOW_MS.with(Cell::get)))?,
+    )?;
+    new_os.set(
+        "date",
+        lua.create_function(move |_, (format, time): (Option<String>, Option<i64>)| {
+            let time = time.unwrap_or_else(|| NOW_MS.with(Cell::get) / 1000);
+            // "!" forces UTC, so the host's time zone never matters.
+            let format = format.unwrap_or_else(|| "!%c".into());
+            let format = if format.starts_with('!') {
+                format
+            } else {
+                format!("!{format}")
+            };
+            date.call::<Value>((format, time))
+        })?,
+    )?;
+    new_os.set("difftime", difftime)?;
+    globals.set("os", new_os)?;
+
+    // No files, no C modules: require finds preloaded and Lua-defined modules only.
+    for name in ["dofile", "loadfile"] {
+        globals.set(name, Value::Nil)?;
+    }
+    let package: Table = globals.get("package")?;
+    let searchers: Table = package.get("searchers")?;
+    for index in (2..=searchers.raw_len()).rev() {
+        searchers.raw_remove(index)?;
+    }
+    package.set("loadlib", Value::Nil)?;
+    package.set("cpath", "")?;
+    package.set("path", "")?;
+
+    // Text chunks only: precompiled bytecode can corrupt the interpreter.
+    let load: Function = globals.get("load")?;
+    globals.set(
+        "load",
+        lua.create_function(move |_, args: mlua::Variadic<Value>| {
+            let chunk = args.first().cloned().unwrap_or(Value::Nil);
+            let name = args.get(1).cloned().unwrap_or(Value::Nil);
+            // An explicit nil env would leave the chunk without globals: pass it only if given.
+            match args.get(3) {
+                Some(env) if args.len() >= 4 => {
+                    load.call::<mlua::MultiValue>((chunk, name, "t", env.clone()))
+                }
+                _ => load.call::<mlua::MultiValue>((chunk, name, "t")),
+            }
+        })?,
+    )?;
+
+    let preload: Table = package.get("preload")?;
+    for (name, source) in library {
+        let loader = lua
+            .load(*source)
+            .set_name(format!("@{name}.lua"))
+            .into_function()?;
+        preload.set(*name, loader.clone())?;
+        preload.set(format!(".{name}"), loader)?;
+    }
+    // The library's own setup (Handlers, ao, Inbox…) runs once, at spawn, not inside a message.
+    let process: Table = lua.load("return require('.process')").eval()?;
+    lua.set_named_registry_value("aos.handle", process.get::<Function>("handle")?)?;
+    lua.set_memory_limit(memory_limit)?;
+    Ok(lua)
+}
+
+/// A result that carries only an error.
+pub fn error_result(message: &str) -> Json {
+    let mut map = Map::new();
+    map.insert("Error".into(), Json::String(message.into()));
+    for key in ["Messages", "Spawns", "Assignments"] {
+        map.insert(key.into(), Json::Array(Vec::new()));
+    }
+    map.insert("Output".into(), Json::String(String::new()));
+    Json::Object(map)
+}
+
+/// Runs one message (JSON bytes) through the process library; always returns a result object.
+pub fn handle(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
+    let (msg, env): (Json, Json) = match (serde_json::from_slice(msg), serde_json::from_slice(env))
+    {
+        (Ok(m), Ok(e)) => (m, e),
+        (Err(e), _) | (_, Err(e)) => return error_result(&format!("input is not JSON: {e}")),
+    };
+    let timestamp = match msg.get("Timestamp") {
+        Some(Json::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Json::String(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    };
+    NOW_MS.with(|now| now.set(timestamp));
+    let seed_source = msg
+        .get("Hash-Chain")
+        .or_else(|| msg.get("Id"))
+        .and_then(Json::as_str)
+        .unwrap_or("");
+    match run_handle(lua, &msg, &env, fnv1a(seed_source.as_bytes())) {
+        Ok(result) => normalise(result),
+        Err(e) => error_result(&error_text(&e)),
+    }
+}
+
+fn run_handle(lua: &Lua, msg: &Json, env: &Json, seed: i64) -> mlua::Result<Json> {
+    let math: Table = lua.globals().get("math")?;
+    math.get::<Function>("randomseed")?.call::<()>(seed)?;
+    let options = mlua::serde::SerializeOptions::new()
+        .serialize_none_to_null(false)
+        .serialize_unit_to_null(false)
+        .set_array_metatable(false);
+    let msg = lua.to_value_with(msg, options)?;
+    let env = lua.to_value_with(env, options)?;
+    let handle: Function = lua.named_registry_value("aos.handle")?;
+    let result: Value = handle.call((msg, env))?;
+    let options = mlua::serde::DeserializeOptions::new()
+        .deny_unsupported_types(false)
+        .deny_recursive_tables(false)
+        .sort_keys(true);
+    lua.from_value_with(result, options)
+}
+
+/// Lists the library writes as empty tables must still be JSON arrays.
+fn normalise(mut result: Json) -> Json {
+    let Json::Object(map) = &mut result else {
+        return error_result("the process returned no result table");
+    };
+    for key in ["Messages", "Spawns", "Assignments"] {
+        if !matches!(map.get(key), Some(Json::Array(_))) {
+            map.insert(key.into(), Json::Array(Vec::new()));
+        }
+    }
+    result
+}
+
+/// The text of a Lua error, without mlua's wrapping.
+pub fn error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(text) | mlua::Error::SyntaxError { message: text, .. } => {
+            text.clone()
+        }
+        mlua::Error::MemoryError(text) => format!("not enough memory: {text}"),
+        mlua::Error::CallbackError { cause, .. } => error_text(cause),
+        other => other.to_string(),
+    }
+}
+
+/// Runs a chunk in the process's state outside `handle`: `{ok, value}` or `{ok: false, error}`.
+pub fn eval_script(lua: &Lua, src: &[u8]) -> Json {
+    let src = String::from_utf8_lossy(src);
+    let outcome = lua
+        .load(&*src)
+        .set_name("=script")
+        .eval::<Value>()
+        .map(|v| match v {
+            Value::Nil => String::new(),
+            other => other.to_string().unwrap_or_else(|_| format!("{other:?}")),
+        });
+    match outcome {
+        Ok(value) => serde_json::json!({"ok": true, "value": value}),
+        Err(e) => serde_json::json!({"ok": false, "error": error_text(&e)}),
+    }
+}
+
+/// The per-message `math.random` seed: FNV-1a of the message's hash-chain link.
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}

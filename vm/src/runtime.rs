@@ -1,0 +1,182 @@
+//! The engine, compiled modules and their on-disk cache.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Engine, Linker};
+
+use crate::config::VmConfig;
+use crate::error::VmError;
+use crate::process::HostState;
+use crate::wasi;
+
+/// base64url(sha256(bytes)): a module's id.
+pub fn module_id(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(bytes))
+}
+
+/// The runtime: one engine, the compiled modules, the limits. Cheap to clone.
+#[derive(Clone)]
+pub struct Vm {
+    pub(crate) inner: Arc<VmInner>,
+}
+
+pub(crate) struct VmInner {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) config: VmConfig,
+    modules: Mutex<HashMap<String, Module>>,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One compiled module. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) id: Arc<str>,
+    pub(crate) module: wasmtime::Module,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("id", &self.id).finish()
+    }
+}
+
+impl Module {
+    /// base64url(sha256(module bytes)).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Vm {
+    pub fn new(config: VmConfig) -> Result<Self, VmError> {
+        let mut wasm = Config::new();
+        // Determinism: fuel (never epochs, which follow the wall clock) bounds work; NaNs are
+        // canonical on every CPU; no relaxed SIMD. Threads are not compiled in at all (the
+        // `threads` feature of wasmtime is off).
+        wasm.consume_fuel(true)
+            .wasm_exceptions(true)
+            .cranelift_nan_canonicalization(true)
+            .wasm_relaxed_simd(false);
+        let engine = Engine::new(&wasm)?;
+        let mut linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut linker)?;
+        Ok(Self {
+            inner: Arc::new(VmInner {
+                engine,
+                linker,
+                config,
+                modules: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &VmConfig {
+        &self.inner.config
+    }
+
+    /// Compiles `bytes` (or takes it from the memory or disk cache) and checks its exports.
+    pub fn load_module(&self, bytes: &[u8]) -> Result<Module, VmError> {
+        let id = module_id(bytes);
+        if let Some(module) = self
+            .inner
+            .modules
+            .lock()
+            .expect("module cache lock")
+            .get(&id)
+        {
+            return Ok(module.clone());
+        }
+        let module = self.compile_cached(&id, bytes)?;
+        for import in module.imports() {
+            let known = (import.module() == wasi::MODULE
+                && wasi::PROVIDED.contains(&import.name()))
+                || (import.module() == "env" && import.name() == crate::process::LONGJMP_TAG);
+            if !known {
+                return Err(VmError::UnknownImport(format!(
+                    "{}::{}",
+                    import.module(),
+                    import.name()
+                )));
+            }
+        }
+        for export in crate::process::EXPORTS {
+            if module.get_export(export).is_none() {
+                return Err(VmError::MissingExport(export));
+            }
+        }
+        let module = Module {
+            id: id.clone().into(),
+            module,
+        };
+        self.inner
+            .modules
+            .lock()
+            .expect("module cache lock")
+            .insert(id, module.clone());
+        Ok(module)
+    }
+
+    fn cache_path(&self, id: &str) -> Option<PathBuf> {
+        let dir = match &self.inner.config.cache_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::home_dir().map(|h| h.join(".cache")))?
+                .join("aos"),
+        };
+        // The engine's configuration is part of the compiled code: key on it too.
+        let flavour = format!("wasmtime-48.0.8-{}", std::env::consts::ARCH);
+        Some(dir.join("modules").join(format!("{id}-{flavour}.cwasm")))
+    }
+
+    fn compile_cached(&self, id: &str, bytes: &[u8]) -> Result<wasmtime::Module, VmError> {
+        let path = self.cache_path(id);
+        if let Some(path) = &path
+            && path.is_file()
+        {
+            // SAFETY: `deserialize_file` trusts its input to be wasmtime's own output for this
+            // engine. Files under this name are only ever written below by `serialize()` of the
+            // module with this id (the sha256 of its bytes) on this wasmtime version and arch,
+            // renamed into place atomically; wasmtime itself checks version and config flags.
+            match unsafe { wasmtime::Module::deserialize_file(&self.inner.engine, path) } {
+                Ok(module) => return Ok(module),
+                Err(e) => {
+                    tracing::warn!("ignoring unusable compiled module {}: {e}", path.display())
+                }
+            }
+        }
+        let module = wasmtime::Module::new(&self.inner.engine, bytes)?;
+        if let Some(path) = &path
+            && let Err(e) = write_atomically(path, &module.serialize()?)
+        {
+            tracing::warn!("cannot cache compiled module at {}: {e}", path.display());
+        }
+        Ok(module)
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("module"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
