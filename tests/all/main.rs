@@ -2,5 +2,6 @@
 //! HTTP API on a loopback port the OS picks.
 
 mod bad_input;
+mod crank;
 mod http_flow;
 mod support;

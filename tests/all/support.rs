@@ -140,6 +140,19 @@ impl TestNode {
     }
 }
 
+impl TestNode {
+    /// Waits until what `message` set off has been delivered and computed.
+    pub async fn settle(&self, message: &str) {
+        let done = self
+            .node
+            .messenger()
+            .wait_cranked(message, std::time::Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert!(done, "crank of {message} did not finish");
+    }
+}
+
 impl Drop for TestNode {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -70,7 +70,10 @@ fn throughput(c: &mut Criterion) {
     group.bench_function("wasm/trivial-eval", |b| {
         b.iter(|| {
             slot += 1;
-            black_box(wasm.handle(&message(slot, "Eval", "1 + 1", &[]), &env).expect("handle"))
+            black_box(
+                wasm.handle(&message(slot, "Eval", "1 + 1", &[]), &env)
+                    .expect("handle"),
+            )
         })
     });
     let mut native = NativeProcess::new(200 << 20).expect("native");
@@ -82,13 +85,17 @@ fn throughput(c: &mut Criterion) {
         })
     });
 
-    wasm.handle(&message(1, "Eval", LEDGER, &[]), &env).expect("ledger");
+    wasm.handle(&message(1, "Eval", LEDGER, &[]), &env)
+        .expect("ledger");
     native.handle(&message(1, "Eval", LEDGER, &[]), &env);
     group.bench_function("wasm/transfer", |b| {
         b.iter(|| {
             slot += 1;
             let code = format!("return transfer('alice', 'u{}', 1)", slot % 5000);
-            black_box(wasm.handle(&message(slot, "Eval", &code, &[]), &env).expect("handle"))
+            black_box(
+                wasm.handle(&message(slot, "Eval", &code, &[]), &env)
+                    .expect("handle"),
+            )
         })
     });
     group.bench_function("native/transfer", |b| {
@@ -105,7 +112,9 @@ fn lifecycle(c: &mut Criterion) {
     let vm = vm();
     let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
     let env = env();
-    c.bench_function("spawn", |b| b.iter(|| black_box(vm.spawn(&module).expect("spawn"))));
+    c.bench_function("spawn", |b| {
+        b.iter(|| black_box(vm.spawn(&module).expect("spawn")))
+    });
 
     let mut p = ready_process(&vm);
     p.handle(

@@ -121,6 +121,16 @@ fn load_bundles_required_files_and_errors_name_the_file_and_line() {
         .stderr(contains("lib/broken.lua:3:"));
 }
 
+#[test]
+fn blueprint_token_answers_balance() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .args(["tok", "--blueprint", "token", "--run", "Balances[ao.id]"])
+        .assert()
+        .success()
+        .stdout("10000000000000000\n");
+}
+
 /// `aos node` on a free port; returns the child and its URL.
 pub fn start_node(data_dir: &std::path::Path, home: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aos"))

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::vm;
+use aos_vm::{Vm, VmConfig};
+
+use crate::support::config;
 
 fn lua_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../lua")
@@ -47,7 +49,13 @@ fn every_lua_spec_passes_in_wasm() {
     });
     specs.sort();
     let prelude = std::fs::read_to_string(dir.join("prelude.lua")).unwrap_or_default();
-    let (vm, module) = vm();
+    // Specs run many messages inside one script: give a script the fuel of many messages.
+    let vm = Vm::new(VmConfig {
+        fuel_per_message: 200_000_000_000,
+        ..config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
     let mut failures = Vec::new();
     for spec in &specs {
         let mut p = vm.spawn(&module).unwrap();
@@ -69,4 +77,29 @@ fn every_lua_spec_passes_in_wasm() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn every_lua_spec_passes_natively_too() {
+    let dir = lua_dir().join("tests");
+    let prelude = std::fs::read_to_string(dir.join("prelude.lua")).unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let spec = entry.unwrap().path();
+        if !spec.to_string_lossy().ends_with("_spec.lua") {
+            continue;
+        }
+        ran += 1;
+        let mut p = aos_vm::NativeProcess::new(1 << 30).unwrap();
+        for chunk in [blueprint_prelude(), prelude.clone(), std::fs::read_to_string(&spec).unwrap()] {
+            let outcome = p.eval_script(&chunk);
+            if outcome["ok"] != true {
+                failures.push(format!("{}: {}", spec.display(), outcome["error"]));
+                break;
+            }
+        }
+    }
+    assert!(ran >= 5, "the specs are missing");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

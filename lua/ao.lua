@@ -1,0 +1,205 @@
+--- `ao`: the process's view of the computer — its id and env, its outbox (messages, spawns and
+--- assignments it sends), and who it trusts.
+local json = require('json')
+
+local ao = {
+  _version = "0.1.0",
+  id = "",
+  _module = "",
+  authorities = {},
+  reference = 0,
+  outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} },
+  env = { Process = { Tags = {} }, Module = {} },
+}
+
+--- Tags the node sets on what it forwards; a process may not set them.
+ao.nonForwardableTags = {
+  "Data-Protocol", "Variant", "From-Process", "From-Module", "Type", "Pushed-For", "Crank-Depth",
+  "Ref_", "From", "Owner", "Anchor", "Target", "Data", "Tags", "Read-Only",
+}
+
+--- Message fields a tag can never overwrite when tags are lifted onto the message.
+ao.nonExtractableTags = {
+  "Data-Protocol", "Variant", "From-Process", "From-Module", "Type", "Pushed-For", "Crank-Depth",
+  "Id", "From", "Owner", "Target", "Data", "Anchor", "Tags", "TagArray", "Timestamp", "Nonce",
+  "Epoch", "Hash-Chain", "Block-Height", "Module", "Cron", "Read-Only", "Forwarded-By",
+}
+
+local function set_of(list)
+  local out = {}
+  for _, v in ipairs(list) do out[v] = true end
+  return out
+end
+local NON_FORWARDABLE = set_of(ao.nonForwardableTags)
+local NON_EXTRACTABLE = set_of(ao.nonExtractableTags)
+
+local function tag_value(tags, name)
+  for _, tag in ipairs(tags or {}) do
+    if tag.name == name then return tag.value end
+  end
+  return nil
+end
+
+local function split_authorities(tags)
+  local out = {}
+  for _, tag in ipairs(tags or {}) do
+    if tag.name == "Authority" then
+      for part in tostring(tag.value):gmatch("[^,%s]+") do out[#out + 1] = part end
+    end
+  end
+  return out
+end
+
+function ao.init(env)
+  ao.env = env or ao.env
+  local process = ao.env.Process or {}
+  if ao.id == "" then ao.id = process.Id or "" end
+  if ao.env.Module then ao._module = ao.env.Module.Id or ao._module end
+  if #ao.authorities == 0 then
+    ao.authorities = split_authorities(process.Tags)
+    if #ao.authorities == 0 then
+      -- This node's messenger forwards process-to-process messages, signing them with the key
+      -- whose address is also the scheduler id.
+      ao.authorities = { tag_value(process.Tags, "Scheduler") }
+    end
+  end
+end
+
+--- "content-type" → "Content-Type": the first letter of each part upper-cased, the rest kept.
+function ao.titleCase(name)
+  return (tostring(name):gsub("(%w)(%w*)", function(first, rest) return first:upper() .. rest end))
+end
+
+--- Tag list → `msg.Tags` (name → value, first wins), `msg.TagArray` (the list), and each tag lifted
+--- onto the message as a field, except protocol tags and the message's own fields.
+function ao.normalize(msg)
+  local array = msg.TagArray or msg.Tags or {}
+  if #array == 0 and next(array) ~= nil then
+    -- Already a map (a dry-run caller may send one): turn it into a sorted list.
+    local names = {}
+    for name in pairs(array) do names[#names + 1] = name end
+    table.sort(names)
+    local list = {}
+    for _, name in ipairs(names) do list[#list + 1] = { name = name, value = array[name] } end
+    array = list
+  end
+  local map, titled = {}, {}
+  for _, tag in ipairs(array) do
+    local name = ao.titleCase(tag.name)
+    local value = tag.value
+    titled[#titled + 1] = { name = name, value = value }
+    if map[name] == nil then map[name] = value end
+    if not NON_EXTRACTABLE[name] and rawget(msg, name) == nil then msg[name] = value end
+  end
+  msg.Tags, msg.TagArray = map, titled
+  if map.Cron ~= nil and msg.Cron ~= true then msg.Cron = map.Cron == "true" or map.Cron == true end
+  return msg
+end
+
+--- A copy of `msg` without the tags a process may not forward.
+function ao.sanitize(msg)
+  local out = {}
+  for k, v in pairs(msg) do
+    if not NON_FORWARDABLE[k] and type(v) ~= "function" then out[k] = v end
+  end
+  return out
+end
+
+function ao.clearOutbox()
+  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+end
+
+local function padded(ref)
+  return string.rep("0", 32 - #ref) .. ref
+end
+
+--- Builds {Target, Anchor, Tags, Data} from aos's message shape: every field that is not Target,
+--- Data, Anchor or Tags becomes a tag (sorted by name), then the explicit Tags.
+local function build(msg, ref)
+  local tags = {}
+  local names = {}
+  for k, v in pairs(msg) do
+    if type(k) == "string" and not ({ Target = 1, Data = 1, Anchor = 1, Tags = 1, From = 1, receive = 1 })[k]
+      and type(v) ~= "function" and type(v) ~= "table" then
+      names[#names + 1] = k
+    end
+  end
+  table.sort(names)
+  for _, k in ipairs(names) do tags[#tags + 1] = { name = k, value = tostring(msg[k]) } end
+  if type(msg.Tags) == "table" then
+    if #msg.Tags > 0 then
+      for _, tag in ipairs(msg.Tags) do tags[#tags + 1] = { name = tag.name, value = tostring(tag.value) } end
+    else
+      local keys = {}
+      for k in pairs(msg.Tags) do keys[#keys + 1] = k end
+      table.sort(keys)
+      for _, k in ipairs(keys) do tags[#tags + 1] = { name = k, value = tostring(msg.Tags[k]) } end
+    end
+  end
+  tags[#tags + 1] = { name = "Reference", value = ref }
+  local data = msg.Data
+  if type(data) == "table" then
+    data = json.encode(data)
+    tags[#tags + 1] = { name = "Content-Type", value = "application/json" }
+  elseif data ~= nil then
+    data = tostring(data)
+  end
+  return { Target = msg.Target, Anchor = padded(ref), Tags = tags, Data = data or "" }
+end
+
+function ao.send(msg)
+  assert(type(msg) == "table", "ao.send takes a message table")
+  ao.reference = ao.reference + 1
+  local ref = tostring(ao.reference)
+  local message = build(msg, ref)
+  assert(type(message.Target) == "string", "a message needs a Target")
+  table.insert(ao.outbox.Messages, message)
+  message.receive = function()
+    return Handlers.receive({ From = msg.Target, ["X-Reference"] = ref })
+  end
+  return message
+end
+
+function ao.spawn(module, msg)
+  msg = msg or {}
+  ao.reference = ao.reference + 1
+  local ref = tostring(ao.reference)
+  local spawn = build(msg, ref)
+  spawn.Target = nil
+  if module and module ~= "" then
+    table.insert(spawn.Tags, 1, { name = "Module", value = module })
+  end
+  table.insert(ao.outbox.Spawns, spawn)
+  spawn.receive = function()
+    return Handlers.receive({ Action = "Spawned", ["X-Reference"] = ref })
+  end
+  return spawn
+end
+
+function ao.assign(assignment)
+  assert(type(assignment.Processes) == "table", "Processes (a list of ids) is required")
+  assert(type(assignment.Message) == "string", "Message (an id) is required")
+  table.insert(ao.outbox.Assignments, { Processes = assignment.Processes, Message = assignment.Message })
+end
+
+--- Signed by its sender directly, or forwarded by an authority.
+function ao.isTrusted(msg)
+  if msg.From == msg.Owner then return true end
+  for _, authority in ipairs(ao.authorities) do
+    if msg.Owner == authority then return true end
+  end
+  return false
+end
+
+function ao.result(result)
+  local out = {
+    Output = result.Output or ao.outbox.Output,
+    Messages = ao.outbox.Messages,
+    Spawns = ao.outbox.Spawns,
+    Assignments = ao.outbox.Assignments,
+  }
+  if result.Error ~= nil then out.Error = result.Error end
+  return out
+end
+
+return ao

@@ -1,0 +1,10 @@
+--- Pretty-printing helpers (aos's `.pretty`): `tprint` renders a table as indented text.
+local stringify = require('.stringify')
+
+local pretty = {}
+
+function pretty.tprint(value)
+  return stringify.format(value)
+end
+
+return pretty

@@ -1,0 +1,128 @@
+//! Cranking: what processes send each other is delivered recursively, and bounded.
+
+use aos_units::message::Ed25519Signer;
+
+use crate::support::TestNode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_pong_stops_at_the_depth_bound() {
+    let node = TestNode::start_with(|config| config.crank.max_depth = 6).await;
+    let me = Ed25519Signer::from_secret([13; 32]);
+    let a = node.spawn(&me, "ping").await;
+    let b = node.spawn(&me, "pong").await;
+    // Each answers every Ping with a Ping back and counts what it got.
+    let handler = r#"
+        Count = Count or 0
+        Handlers.add("ping", Handlers.utils.hasMatchingTag("Action", "Ping"), function(msg)
+          Count = Count + 1
+          Send({ Target = msg.From, Action = "Ping" })
+        end)
+        return "ok"
+    "#;
+    node.eval(&me, &a, handler).await;
+    node.eval(&me, &b, handler).await;
+    let kick = node
+        .eval(
+            &me,
+            &a,
+            &format!(r#"Send({{ Target = "{b}", Action = "Ping" }}) return "sent""#),
+        )
+        .await;
+    assert!(kick["Error"].is_null(), "{kick}");
+    // The crank ends by itself because of the bound; wait for its one undeliverable message.
+    for _ in 0..200 {
+        if !node.node.messenger().undeliverable().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let undeliverable = node.node.messenger().undeliverable().unwrap();
+    assert_eq!(undeliverable.len(), 1, "{undeliverable:?}");
+    assert!(
+        undeliverable[0].reason.contains("crank depth"),
+        "{undeliverable:?}"
+    );
+    let count_a: u64 = crate::support::output(&node.eval(&me, &a, "Count").await)
+        .parse()
+        .unwrap();
+    let count_b: u64 = crate::support::output(&node.eval(&me, &b, "Count").await)
+        .parse()
+        .unwrap();
+    // depth 1 reaches b, depth 2 reaches a, … up to depth 6.
+    assert_eq!(count_a + count_b, 6, "a={count_a} b={count_b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_transfer_between_processes_notifies_both_sides() {
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([14; 32]);
+    let token = node.spawn(&me, "token").await;
+    let wallet = node.spawn(&me, "wallet").await;
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/lua/blueprints/token.lua"
+    ))
+    .unwrap();
+    let loaded = node.eval(&me, &token, &source).await;
+    assert!(loaded["Error"].is_null(), "{loaded}");
+    // The wallet process keeps what it is told.
+    node.eval(&me, &wallet, r#"Notices = {} Handlers.add("notice", function(m) return m.Action == "Credit-Notice" end, function(m) table.insert(Notices, m.Quantity .. " from " .. m.Sender) end) return "ok""#).await;
+    // The token process sends the transfer on its owner's behalf... by Eval, as its own message.
+    let transfer = node
+        .eval(
+            &me,
+            &token,
+            &format!(r#"Balances["{me}"] = "500" return "ok""#, me = me.address()),
+        )
+        .await;
+    assert!(transfer["Error"].is_null(), "{transfer}");
+    let id = node
+        .send(
+            &me,
+            &token,
+            &[
+                ("Action", "Transfer"),
+                ("Recipient", &wallet),
+                ("Quantity", "123"),
+            ],
+            "",
+        )
+        .await;
+    let result = node.result(&id, &token).await;
+    assert!(result["Error"].is_null(), "{result}");
+    let actions: Vec<(String, String)> = result["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let action = m["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == "Action")
+                .unwrap()["value"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (action, m["Target"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert!(
+        actions.contains(&("Debit-Notice".to_owned(), me.address())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("Credit-Notice".to_owned(), wallet.clone())),
+        "{actions:?}"
+    );
+    node.settle(&id).await;
+    let notices =
+        crate::support::output(&node.eval(&me, &wallet, "table.concat(Notices, ';')").await);
+    assert_eq!(notices, format!("123 from {}", me.address()));
+    let balance = crate::support::output(
+        &node
+            .eval(&me, &token, &format!(r#"Balances["{wallet}"]"#))
+            .await,
+    );
+    assert_eq!(balance, "123");
+}
