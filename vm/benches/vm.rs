@@ -30,20 +30,6 @@ fn spawn_msg() -> String {
     .to_string()
 }
 
-/// A token ledger written for whatever `handle` the library offers: an Eval of `transfer(...)`.
-const LEDGER: &str = r#"
-Balances = Balances or {}
-function transfer(from, to, qty)
-  local have = Balances[from] or 0
-  if have < qty then error('insufficient balance') end
-  Balances[from] = have - qty
-  Balances[to] = (Balances[to] or 0) + qty
-  return Balances[to]
-end
-Balances.alice = 1000000000
-return 'ok'
-"#;
-
 fn vm() -> Vm {
     Vm::new(VmConfig {
         cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
@@ -85,24 +71,34 @@ fn throughput(c: &mut Criterion) {
         })
     });
 
-    wasm.handle(&message(1, "Eval", LEDGER, &[]), &env)
-        .expect("ledger");
-    native.handle(&message(1, "Eval", LEDGER, &[]), &env);
-    group.bench_function("wasm/transfer", |b| {
+    // The token blueprint, and Transfer messages through its Handlers (with Debit/Credit notices).
+    let token = include_str!("../../lua/blueprints/token.lua");
+    let load = wasm
+        .handle(&message(1, "Eval", token, &[]), &env)
+        .expect("token");
+    assert!(load.error().is_none(), "{}", load.result_json());
+    native.handle(&message(1, "Eval", token, &[]), &env);
+    let mint = [("Quantity", "1000000000000000000000")];
+    wasm.handle(&message(2, "Mint", "", &mint), &env)
+        .expect("mint");
+    native.handle(&message(2, "Mint", "", &mint), &env);
+    group.bench_function("wasm/token-transfer", |b| {
         b.iter(|| {
             slot += 1;
-            let code = format!("return transfer('alice', 'u{}', 1)", slot % 5000);
+            let to = format!("user{}", slot % 5000);
+            let tags = [("Recipient", to.as_str()), ("Quantity", "1")];
             black_box(
-                wasm.handle(&message(slot, "Eval", &code, &[]), &env)
+                wasm.handle(&message(slot, "Transfer", "", &tags), &env)
                     .expect("handle"),
             )
         })
     });
-    group.bench_function("native/transfer", |b| {
+    group.bench_function("native/token-transfer", |b| {
         b.iter(|| {
             slot += 1;
-            let code = format!("return transfer('alice', 'u{}', 1)", slot % 5000);
-            black_box(native.handle(&message(slot, "Eval", &code, &[]), &env))
+            let to = format!("user{}", slot % 5000);
+            let tags = [("Recipient", to.as_str()), ("Quantity", "1")];
+            black_box(native.handle(&message(slot, "Transfer", "", &tags), &env))
         })
     });
     group.finish();
@@ -129,6 +125,10 @@ fn lifecycle(c: &mut Criterion) {
         snapshot.memory_len(),
         bytes.len()
     );
+    // What copying the whole memory before every message (AO's CU) would add per message here.
+    c.bench_function("rollback/full-memory-copy-10k-balances", |b| {
+        b.iter(|| black_box(p.snapshot().expect("snapshot")))
+    });
     c.bench_function("snapshot/10k-balances/take+compress", |b| {
         b.iter(|| black_box(p.snapshot().expect("snapshot").to_bytes()))
     });

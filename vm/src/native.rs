@@ -28,7 +28,7 @@ impl NativeProcess {
 
     /// The result object of one message.
     pub fn handle(&mut self, msg_json: &str, env_json: &str) -> Value {
-        aos_vm_glue::handle(&self.lua, msg_json.as_bytes(), env_json.as_bytes())
+        aos_vm_glue::handle(&self.lua, msg_json.as_bytes(), env_json.as_bytes(), None)
     }
 
     pub fn eval_script(&mut self, src: &str) -> Value {

@@ -35,6 +35,7 @@ const MAX_REPLAY: usize = 10_000;
 
 pub struct HostState {
     limits: StoreLimits,
+    fuel_start: u64,
 }
 
 impl HostState {
@@ -45,7 +46,13 @@ impl HostState {
                 .instances(1)
                 .trap_on_grow_failure(false)
                 .build(),
+            fuel_start: 0,
         }
+    }
+
+    /// The fuel the current call started with.
+    pub(crate) fn fuel_start(&self) -> u64 {
+        self.fuel_start
     }
 }
 
@@ -122,13 +129,9 @@ impl Instance {
     }
 
     /// Runs one message with `fuel`; `Ok(Err(text))` is a trap (the instance must be discarded).
-    fn run(
-        &mut self,
-        msg: &[u8],
-        env: &[u8],
-        fuel: u64,
-    ) -> Result<Result<(Vec<u8>, u64), String>, VmError> {
+    fn run(&mut self, msg: &[u8], env: &[u8], fuel: u64) -> Result<Result<Ran, String>, VmError> {
         self.store.set_fuel(fuel)?;
+        self.store.data_mut().fuel_start = fuel;
         let call = (|| {
             let m = self.put(msg)?;
             let e = self.put(env)?;
@@ -137,10 +140,25 @@ impl Instance {
         })();
         let used = fuel - self.store.get_fuel().unwrap_or(0);
         match call {
-            Ok(packed) => Ok(Ok((self.read_packed(packed)?, used))),
+            Ok(packed) => Ok(Ok(Ran {
+                json: self.read_packed(packed & !ERROR_FLAG)?,
+                failed: packed & ERROR_FLAG != 0,
+                fuel: used,
+            })),
             Err(e) => Ok(Err(trap_text(&e, fuel))),
         }
     }
+}
+
+/// Bit of `aos_handle`'s packed answer that marks a result with `Error`.
+const ERROR_FLAG: u64 = 1 << 31;
+
+/// What one completed call gave back.
+struct Ran {
+    json: Vec<u8>,
+    failed: bool,
+    /// All fuel the call used (the result's GasUsed stops before the result is encoded).
+    fuel: u64,
 }
 
 fn trap_text(e: &wasmtime::Error, fuel: u64) -> String {
@@ -365,37 +383,56 @@ impl Process {
     }
 }
 
-/// Adds `GasUsed` to the guest's result (or builds an error result for a trap).
-fn finish(outcome: Result<(Vec<u8>, u64), String>, fuel: u64) -> Result<Outcome, VmError> {
-    let (mut result, gas_used) = match outcome {
-        Ok((bytes, used)) => {
-            let value: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| VmError::Protocol(format!("result is not JSON: {e}")))?;
-            (value, used)
+/// The outcome of a call: the guest's result as it is (it carries `GasUsed`), or an error result
+/// for a trap. Only failed results are parsed, for their error text.
+fn finish(outcome: Result<Ran, String>, fuel: u64) -> Result<Outcome, VmError> {
+    match outcome {
+        Ok(ran) => {
+            let json = String::from_utf8(ran.json)
+                .map_err(|e| VmError::Protocol(format!("result is not UTF-8: {e}")))?;
+            let (error, gas_used) = if ran.failed {
+                let value: Value = serde_json::from_str(&json)
+                    .map_err(|e| VmError::Protocol(format!("result is not JSON: {e}")))?;
+                let error = match value.get("Error") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => "error".to_owned(),
+                };
+                (Some(error), value["GasUsed"].as_u64().unwrap_or(ran.fuel))
+            } else {
+                (None, gas_from_text(&json).unwrap_or(ran.fuel))
+            };
+            Ok(Outcome {
+                json,
+                gas_used,
+                error,
+            })
         }
-        Err(trap) => (
-            serde_json::json!({
+        Err(trap) => {
+            let result = serde_json::json!({
                 "Error": trap,
                 "Messages": [],
                 "Spawns": [],
                 "Assignments": [],
                 "Output": "",
-            }),
-            fuel,
-        ),
-    };
-    let error = match result.get("Error") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-    };
-    if let Value::Object(map) = &mut result {
-        map.insert("GasUsed".into(), Value::from(gas_used));
+                "GasUsed": fuel,
+            });
+            Ok(Outcome {
+                json: result.to_string(),
+                gas_used: fuel,
+                error: Some(trap),
+            })
+        }
     }
-    Ok(Outcome {
-        json: result.to_string(),
-        gas_used,
-        error,
-    })
+}
+
+/// `GasUsed` read from the result text without parsing the rest (the guest writes keys sorted,
+/// and no key before it can contain this text unescaped).
+fn gas_from_text(json: &str) -> Option<u64> {
+    let at = json.find("\"GasUsed\":")? + "\"GasUsed\":".len();
+    let digits: String = json[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }

@@ -102,7 +102,8 @@ impl Vm {
         for import in module.imports() {
             let known = (import.module() == wasi::MODULE
                 && wasi::PROVIDED.contains(&import.name()))
-                || (import.module() == "env" && import.name() == crate::process::LONGJMP_TAG);
+                || (import.module() == "env" && import.name() == crate::process::LONGJMP_TAG)
+                || (import.module() == "aos" && import.name() == "fuel_used");
             if !known {
                 return Err(VmError::UnknownImport(format!(
                     "{}::{}",

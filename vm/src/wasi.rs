@@ -55,6 +55,11 @@ fn read_u32(caller: &mut Caller<'_, HostState>, ptr: u32) -> Option<u32> {
 }
 
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    // Not WASI: the guest asks how much fuel its message has used, for the result's GasUsed.
+    linker.func_wrap("aos", "fuel_used", |caller: Caller<'_, HostState>| -> u64 {
+        let left = caller.get_fuel().unwrap_or(0);
+        caller.data().fuel_start().saturating_sub(left)
+    })?;
     linker.func_wrap(
         MODULE,
         "random_get",

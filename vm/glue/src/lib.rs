@@ -113,7 +113,26 @@ pub fn error_result(message: &str) -> Json {
 }
 
 /// Runs one message (JSON bytes) through the process library; always returns a result object.
-pub fn handle(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
+/// `fuel_used`, when the runtime meters work, is asked once the handlers are done and its answer
+/// becomes the result's `GasUsed`.
+pub fn handle(lua: &Lua, msg: &[u8], env: &[u8], fuel_used: Option<&dyn Fn() -> u64>) -> Json {
+    let mut result = handle_unmetered(lua, msg, env);
+    if let (Some(fuel_used), Json::Object(map)) = (fuel_used, &mut result) {
+        map.insert("GasUsed".into(), Json::from(fuel_used()));
+    }
+    result
+}
+
+/// Whether a result reports an error (its state change must be rolled back).
+pub fn is_error(result: &Json) -> bool {
+    match result.get("Error") {
+        None | Some(Json::Null) => false,
+        Some(Json::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
     let (msg, env): (Json, Json) = match (serde_json::from_slice(msg), serde_json::from_slice(env))
     {
         (Ok(m), Ok(e)) => (m, e),

@@ -7,7 +7,9 @@
 //! - `aos_init(memory_limit) -> status`: builds the Lua state (0 = ok, else the error text is in
 //!   the output buffer, see below).
 //! - `aos_handle(msg, msg_len, env, env_len) -> packed`: one message; takes ownership of both input
-//!   buffers; returns the result JSON as `ptr << 32 | len` (valid until the next call).
+//!   buffers; returns the result JSON as `ptr << 32 | len` (valid until the next call), with bit 31
+//!   set when the result carries `Error`. The result's `GasUsed` comes from the import
+//!   `aos::fuel_used`.
 //! - `aos_eval_script(src, len) -> packed`: runs a chunk outside `handle` (tests, tooling).
 //! - `aos_library_hash() -> packed`: sha256 (hex) of the embedded library sources.
 //! - `aos_output() -> packed`: the output buffer (the error text after a failed `aos_init`).
@@ -19,6 +21,15 @@ use mlua::Lua;
 mod library {
     include!(concat!(env!("OUT_DIR"), "/library.rs"));
 }
+
+#[link(wasm_import_module = "aos")]
+unsafe extern "C" {
+    /// Fuel this message has used so far (the host meters it).
+    fn fuel_used() -> u64;
+}
+
+/// Bit of the packed length that marks a result with `Error` (results are far below 2 GiB).
+const ERROR_FLAG: u64 = 1 << 31;
 
 thread_local! {
     static LUA: RefCell<Option<Lua>> = const { RefCell::new(None) };
@@ -91,11 +102,14 @@ pub extern "C" fn aos_init(memory_limit: u64) -> u32 {
 pub unsafe extern "C" fn aos_handle(msg: *mut u8, msg_len: u32, env: *mut u8, env_len: u32) -> u64 {
     // SAFETY: the host allocated and filled both buffers through aos_alloc.
     let (msg, env) = unsafe { (take_input(msg, msg_len), take_input(env, env_len)) };
+    // SAFETY: a plain host function without arguments or memory access.
+    let meter = || unsafe { fuel_used() };
     let result = LUA.with(|cell| match cell.borrow().as_ref() {
-        Some(lua) => aos_vm_glue::handle(lua, &msg, &env),
+        Some(lua) => aos_vm_glue::handle(lua, &msg, &env, Some(&meter)),
         None => aos_vm_glue::error_result("the process is not initialised"),
     });
-    packed(&serde_json::to_vec(&result).unwrap_or_default())
+    let flag = if aos_vm_glue::is_error(&result) { ERROR_FLAG } else { 0 };
+    packed(&serde_json::to_vec(&result).unwrap_or_default()) | flag
 }
 
 /// # Safety

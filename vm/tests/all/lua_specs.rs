@@ -92,7 +92,11 @@ fn every_lua_spec_passes_natively_too() {
         }
         ran += 1;
         let mut p = aos_vm::NativeProcess::new(1 << 30).unwrap();
-        for chunk in [blueprint_prelude(), prelude.clone(), std::fs::read_to_string(&spec).unwrap()] {
+        for chunk in [
+            blueprint_prelude(),
+            prelude.clone(),
+            std::fs::read_to_string(&spec).unwrap(),
+        ] {
             let outcome = p.eval_script(&chunk);
             if outcome["ok"] != true {
                 failures.push(format!("{}: {}", spec.display(), outcome["error"]));
