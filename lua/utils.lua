@@ -159,7 +159,13 @@ function utils.matchesSpec(msg, spec)
   if type(spec) == "function" then return spec(msg) end
   if type(spec) == "string" then return msg.Action == spec end
   if type(spec) == "table" then
-    for key, pattern in pairs(spec) do
+    -- Keys in sorted order: which check runs first (and may fail or raise) must not depend on
+    -- the hash order of the table.
+    local keys = {}
+    for key in pairs(spec) do keys[#keys + 1] = key end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, key in ipairs(keys) do
+      local pattern = spec[key]
       local value = msg[key]
       if value == nil and type(msg.Tags) == "table" then value = msg.Tags[key] end
       if not utils.matchesPattern(pattern, value, msg) then return false end

@@ -1,6 +1,8 @@
 //! The same process library on native Lua (mlua), without wasm: for fast local checks. Results
 //! must match the wasm runtime's (tests prove it on shared inputs); the wasm path stays
-//! authoritative, and native results carry no `GasUsed` (there is no fuel here).
+//! authoritative, and native results carry no `GasUsed` (there is no fuel here). Native Lua seeds
+//! its string hashes from the clock and addresses, so `pairs` order varies from run to run here
+//! (never in wasm): the library never lets that order reach a result.
 
 use mlua::Lua;
 use serde_json::Value;

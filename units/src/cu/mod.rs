@@ -50,6 +50,9 @@ pub struct CuConfig {
     pub max_hot: usize,
     /// Messages evaluated between two result commits.
     pub batch: usize,
+    /// Replay every process from slot 0 instead of restoring checkpoints (for measurements and
+    /// for checking a checkpoint against a clean replay).
+    pub ignore_checkpoints: bool,
 }
 
 impl Default for CuConfig {
@@ -58,6 +61,7 @@ impl Default for CuConfig {
             checkpoint_every: 1000,
             max_hot: 64,
             batch: 512,
+            ignore_checkpoints: false,
         }
     }
 }
@@ -245,6 +249,11 @@ impl ComputeUnit {
         Ok(snapshot.to_bytes())
     }
 
+    /// The slot of the newest stored checkpoint of `process`, if any.
+    pub fn checkpoint_slot(&self, process: &ProcessId) -> Result<Option<u64>, CuError> {
+        Ok(self.newest_checkpoint(process)?.map(|(slot, _, _)| slot))
+    }
+
     /// Writes a checkpoint for every hot process that moved since its last one (graceful shutdown).
     pub async fn checkpoint_all(&self) -> Result<(), CuError> {
         let slots: Vec<(ProcessId, HotSlot)> = self
@@ -372,7 +381,11 @@ impl ComputeUnit {
     async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
         let record = self.record(process)?;
         let module = self.module(&record.module)?;
-        let checkpoint = self.newest_checkpoint(process)?;
+        let checkpoint = if self.inner.config.ignore_checkpoints {
+            None
+        } else {
+            self.newest_checkpoint(process)?
+        };
         let vm = self.inner.vm.clone();
         tokio::task::spawn_blocking(move || {
             let (instance, next_slot, link) = match checkpoint {

@@ -1,4 +1,5 @@
 //! Integration tests of `aos-units`, gathered into one binary to save link time.
 
+mod cu;
 mod message_props;
 mod su;
