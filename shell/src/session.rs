@@ -37,6 +37,18 @@ pub struct Session {
     pub spawned: bool,
 }
 
+/// A random anchor (32 ASCII characters, as AO's clients send): two identical messages then still
+/// get different ids, since ed25519 signatures are deterministic.
+pub fn fresh_anchor() -> Result<[u8; 32]> {
+    let mut random = [0u8; 24];
+    getrandom::fill(&mut random)
+        .map_err(|e| anyhow::anyhow!("no randomness for an anchor: {e}"))?;
+    let text = b64::encode(random);
+    let mut anchor = [0u8; 32];
+    anchor.copy_from_slice(text.as_bytes());
+    Ok(anchor)
+}
+
 /// The file in which `aos node` publishes its URL, so a shell on the same data dir can use it.
 pub fn node_url_file(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("node.url")
@@ -81,6 +93,7 @@ impl Session {
             return Ok(id);
         }
         let mut draft = ItemDraft::new("")
+            .anchor(fresh_anchor()?)
             .tag("Data-Protocol", "ao")
             .tag("Variant", "ao.TN.1")
             .tag("Type", "Process")
@@ -112,6 +125,7 @@ impl Session {
         let target = b64::decode_32(&self.process).context("process id")?;
         Ok(self.wallet.sign(
             ItemDraft::new(code.as_bytes().to_vec())
+                .anchor(fresh_anchor()?)
                 .tag("Data-Protocol", "ao")
                 .tag("Variant", "ao.TN.1")
                 .tag("Type", "Message")

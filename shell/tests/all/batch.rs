@@ -27,6 +27,19 @@ fn run_prints_the_output_and_exits_0() {
 }
 
 #[test]
+fn the_same_code_twice_is_two_messages() {
+    // Signatures are deterministic: without a fresh anchor the second would be a duplicate.
+    let home = tempfile::tempdir().unwrap();
+    for expected in ["1\n", "2\n"] {
+        aos_in(home.path())
+            .args(["twice", "--run", "C = (C or 0) + 1 return C"])
+            .assert()
+            .success()
+            .stdout(expected);
+    }
+}
+
+#[test]
 fn errors_go_to_stderr_with_exit_1_and_state_survives() {
     let home = tempfile::tempdir().unwrap();
     aos_in(home.path())
