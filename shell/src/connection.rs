@@ -84,6 +84,37 @@ impl Connection {
         }
     }
 
+    /// Starts (`on`) or stops real-time cron ticks of `process`; `request` is a signed item.
+    pub async fn monitor(&self, process: &str, request: &DataItem, on: bool) -> Result<()> {
+        match self {
+            Self::Embedded { node, .. } => {
+                let id = ProcessId::parse(process).context("process id")?;
+                let mu = node.messenger();
+                if on {
+                    mu.monitor(&id, request).await?;
+                } else {
+                    mu.unmonitor(&id, request).await?;
+                }
+                Ok(())
+            }
+            Self::Remote { base, http } => {
+                let method = if on {
+                    reqwest::Method::POST
+                } else {
+                    reqwest::Method::DELETE
+                };
+                let response = http
+                    .request(method, format!("{base}/mu/monitor/{process}"))
+                    .header("content-type", "application/octet-stream")
+                    .body(request.to_bytes())
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach {base}"))?;
+                Self::json_of(response).await.map(|_| ())
+            }
+        }
+    }
+
     pub async fn result(&self, message: &str, process: &str) -> Result<Value> {
         match self {
             Self::Embedded { node, .. } => {

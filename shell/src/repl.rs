@@ -47,6 +47,11 @@ const DOT_COMMANDS: &[(&str, &str)] = &[
         "             show messages reaching the process as they arrive",
     ),
     (".pause", "            stop showing live messages"),
+    (
+        ".monitor",
+        "          run the process's cron ticks as they fall due",
+    ),
+    (".unmonitor", "        stop real-time cron ticks"),
     (".help", "             this list"),
     (".exit", "             leave (also Ctrl-D)"),
 ];
@@ -214,6 +219,21 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                 ".live" | ".pause" => {
                     live.store(cmd == ".live", std::sync::atomic::Ordering::Relaxed);
                     println!("live feed {}", if cmd == ".live" { "on" } else { "paused" });
+                    continue;
+                }
+                ".monitor" | ".unmonitor" => {
+                    let on = cmd == ".monitor";
+                    match rt.block_on(session.monitor(on)) {
+                        Ok(()) => println!(
+                            "{}",
+                            if on {
+                                "monitoring: cron ticks run as they fall due"
+                            } else {
+                                "not monitoring: ticks wait for the next message"
+                            }
+                        ),
+                        Err(e) => print_error(color, &format!("{e:#}")),
+                    }
                     continue;
                 }
                 ".load" => match bundle::bundle(std::path::Path::new(arg)) {

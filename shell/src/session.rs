@@ -107,7 +107,11 @@ impl Session {
             .tag("Scheduler", self.info.address.clone())
             .tag("Authority", self.info.address.clone());
         if let Some(interval) = &opts.cron {
+            // As aos does: ticks arrive as Action=Cron unless the user's tags say otherwise.
             draft = draft.tag("Cron-Interval", interval.clone());
+            if !opts.tags.iter().any(|(name, _)| name == "Cron-Tag-Action") {
+                draft = draft.tag("Cron-Tag-Action", "Cron");
+            }
         }
         for (name, value) in &opts.tags {
             draft = draft.tag(name.clone(), value.clone());
@@ -152,6 +156,21 @@ impl Session {
             "Data": code,
         });
         self.conn.dry_run(&self.process, &message).await
+    }
+
+    /// Starts or stops real-time cron ticks of this session's process.
+    pub async fn monitor(&self, on: bool) -> Result<()> {
+        let target = b64::decode_32(&self.process).context("process id")?;
+        let request = self.wallet.sign(
+            ItemDraft::new("")
+                .anchor(fresh_anchor()?)
+                .tag("Data-Protocol", "ao")
+                .tag("Variant", "ao.TN.1")
+                .tag("Type", "Message")
+                .tag("Action", if on { "Monitor" } else { "Unmonitor" })
+                .target(target),
+        )?;
+        self.conn.monitor(&self.process, &request, on).await
     }
 
     pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<bool> {

@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod crank;
+mod cron;
 mod http_flow;
 mod support;

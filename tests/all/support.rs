@@ -72,9 +72,21 @@ impl TestNode {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::GET, path, Vec::new()).await
+    }
+
+    /// Any method on any path, with a raw body; the answer must be JSON.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
         let response = self
             .http
-            .get(format!("{}{path}", self.url))
+            .request(method, format!("{}{path}", self.url))
+            .header("content-type", "application/octet-stream")
+            .body(body)
             .send()
             .await
             .unwrap();
@@ -84,21 +96,40 @@ impl TestNode {
 
     /// Spawns a process on the default module for `signer`; returns its id.
     pub async fn spawn(&self, signer: &Ed25519Signer, name: &str) -> String {
-        let info = self.info().await;
-        let item = signer
-            .sign(
-                ItemDraft::new("")
-                    .tag("Data-Protocol", "ao")
-                    .tag("Variant", "ao.TN.1")
-                    .tag("Type", "Process")
-                    .tag("Name", name)
-                    .tag("Module", info["default_module"].as_str().unwrap())
-                    .tag("Scheduler", info["address"].as_str().unwrap()),
-            )
-            .unwrap();
-        let (status, body) = self.post_item(&item).await;
+        self.spawn_tagged(signer, name, &[]).await
+    }
+
+    /// Spawns with extra tags (e.g. `Cron-Interval`).
+    pub async fn spawn_tagged(
+        &self,
+        signer: &Ed25519Signer,
+        name: &str,
+        tags: &[(&str, &str)],
+    ) -> String {
+        let (status, body) = self.spawn_status(signer, name, tags).await;
         assert_eq!(status, 202, "{body}");
         body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Posts a spawn and returns the MU's answer, whatever it is.
+    pub async fn spawn_status(
+        &self,
+        signer: &Ed25519Signer,
+        name: &str,
+        tags: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let info = self.info().await;
+        let mut draft = ItemDraft::new("")
+            .tag("Data-Protocol", "ao")
+            .tag("Variant", "ao.TN.1")
+            .tag("Type", "Process")
+            .tag("Name", name)
+            .tag("Module", info["default_module"].as_str().unwrap())
+            .tag("Scheduler", info["address"].as_str().unwrap());
+        for (tag, value) in tags {
+            draft = draft.tag(*tag, *value);
+        }
+        self.post_item(&signer.sign(draft).unwrap()).await
     }
 
     /// Posts an Eval and returns its result.

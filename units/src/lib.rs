@@ -6,6 +6,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod cron;
 pub mod cu;
 pub mod http;
 pub mod message;

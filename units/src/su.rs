@@ -9,6 +9,7 @@ use redb::{ReadableTable, WriteTransaction};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::cron::{self, CronError};
 use crate::message::{DataItem, b64};
 use crate::store::{
     self, Assignment, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
@@ -27,6 +28,8 @@ pub enum ScheduleError {
     NoTarget,
     #[error("the spawn names scheduler {0}, but this node schedules as {1}")]
     WrongScheduler(String, String),
+    #[error(transparent)]
+    BadCron(#[from] CronError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -104,6 +107,7 @@ impl Scheduler {
                     self.address.clone(),
                 ));
             }
+            cron::check_spawn_tags(item.tags())?;
             ProcessId(id)
         } else {
             ProcessId(*item.target().ok_or(ScheduleError::NoTarget)?)
@@ -139,6 +143,30 @@ impl Scheduler {
                     }
                 }
                 Ok(placed)
+            })
+            .await?
+    }
+
+    /// Promises that every later message of `process` gets a timestamp at or after the returned
+    /// one (now, or the newest assignment's if the clock is behind it), durably. The compute unit
+    /// may then run cron ticks that fall before it: no message can come in between any more.
+    pub async fn advance(&self, process: ProcessId) -> Result<u64, ScheduleError> {
+        self.writer
+            .write(move |txn| {
+                let mut processes = txn.open_table(store::PROCESSES)?;
+                let Some(mut record) = processes
+                    .get(&process.0[..])?
+                    .map(|v| store::decode::<ProcessRecord>(v.value()))
+                    .transpose()?
+                else {
+                    return Ok(Err(ScheduleError::UnknownProcess(process.to_string())));
+                };
+                let fence = now_ms().max(record.last_timestamp);
+                if fence != record.last_timestamp {
+                    record.last_timestamp = fence;
+                    processes.insert(&process.0[..], &store::encode(&record)[..])?;
+                }
+                Ok(Ok(fence))
             })
             .await?
     }

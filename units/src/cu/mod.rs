@@ -16,6 +16,7 @@ use thiserror::Error;
 
 pub use input::{env_json, message_json};
 
+use crate::cron::{CronSchedule, tick_message};
 use crate::message::{DataItem, b64};
 use crate::store::{
     self, Delivery, DeliveryKind, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
@@ -73,6 +74,9 @@ struct Hot {
     next_slot: u64,
     link: [u8; 32],
     since_checkpoint: u64,
+    cron: Option<CronSchedule>,
+    /// Every tick at or before this timestamp has been evaluated.
+    cron_through: u64,
 }
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
@@ -188,13 +192,25 @@ impl ComputeUnit {
         if from <= last {
             self.evaluate_through(process, last).await?;
         }
+        self.stored_range(store::RESULTS, process, from, to, limit)
+    }
+
+    /// Rows of a `process ‖ u64`-keyed result table with `from <= key <= to`, ascending.
+    fn stored_range(
+        &self,
+        table: redb::TableDefinition<&[u8], &[u8]>,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Value)>, CuError> {
         let txn = self
             .inner
             .store
             .db()
             .begin_read()
             .map_err(StoreError::from)?;
-        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
+        let table = txn.open_table(table).map_err(StoreError::from)?;
         let (lo, hi) = (log_key(process, from), log_key(process, to));
         let mut out = Vec::new();
         for entry in table
@@ -203,9 +219,9 @@ impl ComputeUnit {
             .take(limit)
         {
             let (k, v) = entry.map_err(StoreError::from)?;
-            let (_, slot) = store::parse_log_key(k.value())
+            let (_, key) = store::parse_log_key(k.value())
                 .ok_or_else(|| StoreError::Corrupt("result key".into()))?;
-            out.push((slot, store::decode(v.value())?));
+            out.push((key, store::decode(v.value())?));
         }
         Ok(out)
     }
@@ -251,7 +267,7 @@ impl ComputeUnit {
 
     /// The slot of the newest stored checkpoint of `process`, if any.
     pub fn checkpoint_slot(&self, process: &ProcessId) -> Result<Option<u64>, CuError> {
-        Ok(self.newest_checkpoint(process)?.map(|(slot, _, _)| slot))
+        Ok(self.newest_checkpoint(process)?.map(|c| c.slot))
     }
 
     /// Writes a checkpoint for every hot process that moved since its last one (graceful shutdown).
@@ -340,6 +356,42 @@ impl ComputeUnit {
 
     /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
     async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotSlot, CuError> {
+        self.evaluate(process, slot, None).await
+    }
+
+    /// Evaluates the whole log of `process` and then every cron tick due at or before `fence`,
+    /// which must be a time before which the scheduler will place no more messages (see
+    /// [`crate::su::Scheduler::advance`]). Returns when the next tick is due, if the process has a
+    /// cron.
+    pub async fn run_cron(&self, process: &ProcessId, fence: u64) -> Result<Option<u64>, CuError> {
+        let hot_slot = self.evaluate(process, u64::MAX, Some(fence)).await?;
+        let guard = hot_slot.lock().await;
+        let hot = guard.as_ref().expect("hot after evaluation");
+        Ok(hot
+            .cron
+            .as_ref()
+            .and_then(|c| c.next_after(hot.cron_through)))
+    }
+
+    /// Stored results of cron ticks at `from <= timestamp <= to`, ascending, at most `limit`,
+    /// after evaluating the log to its end (ticks between messages are computed on the way).
+    pub async fn cron_results(
+        &self,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Value)>, CuError> {
+        self.evaluate_through(process, u64::MAX).await?;
+        self.stored_range(store::CRON_RESULTS, process, from, to, limit)
+    }
+
+    async fn evaluate(
+        &self,
+        process: &ProcessId,
+        slot: u64,
+        fence: Option<u64>,
+    ) -> Result<HotSlot, CuError> {
         let hot_slot = self.hot_slot(process);
         let mut guard = hot_slot.clone().lock_owned().await;
         if guard.is_none() {
@@ -347,14 +399,19 @@ impl ComputeUnit {
         }
         loop {
             let hot = guard.as_mut().expect("loaded above");
-            if hot.next_slot > slot {
+            let ticks_due = fence.is_some_and(|f| {
+                hot.cron
+                    .as_ref()
+                    .is_some_and(|c| c.next_after(hot.cron_through).is_some_and(|t| t <= f))
+            });
+            if hot.next_slot > slot && !ticks_due {
                 break;
             }
             let this = self.clone();
             let pid = *process;
             let mut taken = guard.take().expect("loaded above");
             let (back, evaluated) = tokio::task::spawn_blocking(move || {
-                let step = this.evaluate_batch(&pid, &mut taken, slot);
+                let step = this.evaluate_batch(&pid, &mut taken, slot, fence);
                 (taken, step)
             })
             .await
@@ -362,6 +419,7 @@ impl ComputeUnit {
             *guard = Some(back);
             let batch = evaluated?;
             let hot = guard.as_mut().expect("put back above");
+            let progressed = !batch.is_empty();
             self.commit_batch(process, batch).await?;
             if hot.since_checkpoint >= self.inner.config.checkpoint_every {
                 self.checkpoint(process, hot).await?;
@@ -369,7 +427,7 @@ impl ComputeUnit {
             if hot.next_slot == hot.record.next_slot {
                 // The record we hold may be stale: refresh to see newly scheduled messages.
                 hot.record = self.record(process)?;
-                if hot.next_slot == hot.record.next_slot {
+                if hot.next_slot == hot.record.next_slot && !progressed {
                     break;
                 }
             }
@@ -388,26 +446,33 @@ impl ComputeUnit {
         };
         let vm = self.inner.vm.clone();
         tokio::task::spawn_blocking(move || {
-            let (instance, next_slot, link) = match checkpoint {
-                Some((slot, link, bytes)) => {
-                    let snapshot = aos_vm::Snapshot::from_bytes(&bytes)
+            let (instance, next_slot, link, cron_through) = match checkpoint {
+                Some(checkpoint) => {
+                    let snapshot = aos_vm::Snapshot::from_bytes(&checkpoint.snapshot)
                         .map_err(|e| CuError::Vm(e.to_string()))?;
                     let instance = vm
                         .restore(&module, &snapshot)
                         .map_err(|e| CuError::Vm(e.to_string()))?;
-                    (instance, slot + 1, link)
+                    (
+                        instance,
+                        checkpoint.slot + 1,
+                        checkpoint.link,
+                        checkpoint.cron_through,
+                    )
                 }
                 None => {
                     let instance = vm.spawn(&module).map_err(|e| CuError::Vm(e.to_string()))?;
-                    (instance, 0, [0; 32])
+                    (instance, 0, [0; 32], 0)
                 }
             };
             Ok(Hot {
                 process: instance,
+                cron: CronSchedule::of(&record),
                 record,
                 next_slot,
                 link,
                 since_checkpoint: 0,
+                cron_through,
             })
         })
         .await
@@ -441,27 +506,43 @@ impl ComputeUnit {
         })?;
         let link = b64::decode_32(&assignment.hash_chain)
             .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
-        Ok(Some((slot, link, v.value().to_vec())))
+        let value = v.value();
+        let (through, snapshot) = value
+            .split_first_chunk::<8>()
+            .ok_or_else(|| StoreError::Corrupt("checkpoint header".into()))?;
+        Ok(Some(StoredCheckpoint {
+            slot,
+            link,
+            cron_through: u64::from_be_bytes(*through),
+            snapshot: snapshot.to_vec(),
+        }))
     }
 
-    /// Evaluates up to `config.batch` slots (at most through `through`). Runs on a blocking thread.
+    /// Evaluates up to `config.batch` messages (at most through slot `through`), each preceded by
+    /// the cron ticks due at or before its timestamp; with `fence`, then also the ticks due at or
+    /// before it. Runs on a blocking thread.
     fn evaluate_batch(
         &self,
         process: &ProcessId,
         hot: &mut Hot,
         through: u64,
+        fence: Option<u64>,
     ) -> Result<Vec<Evaluated>, CuError> {
+        let budget = self.inner.config.batch;
         let last = through.min(hot.record.next_slot.saturating_sub(1));
-        if hot.next_slot > last {
-            return Ok(Vec::new());
-        }
-        let log = self
-            .inner
-            .store
-            .log(process, hot.next_slot, last, self.inner.config.batch)?;
+        let log = if hot.next_slot > last || hot.next_slot >= hot.record.next_slot {
+            Vec::new()
+        } else {
+            self.inner.store.log(process, hot.next_slot, last, budget)?
+        };
         let env = env_json(&hot.record).to_string();
         let mut out = Vec::with_capacity(log.len());
+        let caught_up = log.is_empty() || log.last().is_some_and(|a| a.slot == last);
         for assignment in log {
+            self.evaluate_ticks(process, hot, assignment.timestamp, &env, &mut out, budget)?;
+            if out.len() >= budget {
+                return Ok(out);
+            }
             let id = b64::decode_32(&assignment.message)
                 .ok_or_else(|| StoreError::Corrupt("message id".into()))?;
             let expected = if assignment.slot == 0 {
@@ -490,6 +571,7 @@ impl ComputeUnit {
             hot.link = expected;
             hot.next_slot += 1;
             hot.since_checkpoint += 1;
+            hot.cron_through = hot.cron_through.max(assignment.timestamp);
             // A forwarded message carries the crank it belongs to; a user's message starts one.
             let pushed_for = item
                 .tag("Pushed-For")
@@ -499,13 +581,58 @@ impl ComputeUnit {
                 .and_then(|d| d.parse::<u32>().ok())
                 .unwrap_or(0);
             out.push(Evaluated {
-                slot: assignment.slot,
+                at: At::Slot(assignment.slot),
                 pushed_for,
                 depth: depth.saturating_add(1),
                 result,
             });
         }
+        if let Some(fence) = fence
+            && caught_up
+            && out.len() < budget
+        {
+            self.evaluate_ticks(process, hot, fence, &env, &mut out, budget)?;
+        }
         Ok(out)
+    }
+
+    /// Evaluates the ticks due after `hot.cron_through` and at or before `through`, while `out`
+    /// has room.
+    fn evaluate_ticks(
+        &self,
+        process: &ProcessId,
+        hot: &mut Hot,
+        through: u64,
+        env: &str,
+        out: &mut Vec<Evaluated>,
+        budget: usize,
+    ) -> Result<(), CuError> {
+        let Some(schedule) = hot.cron.clone() else {
+            return Ok(());
+        };
+        let room = budget.saturating_sub(out.len());
+        for (ordinal, timestamp) in schedule.ticks(hot.cron_through, through).take(room) {
+            let message = tick_message(&hot.record, &schedule, process, ordinal, timestamp);
+            let outcome = hot
+                .process
+                .handle(&message.to_string(), env)
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            let result = parse_result(outcome.result_json())?;
+            hot.cron_through = timestamp;
+            hot.since_checkpoint += 1;
+            let id = message["Id"].as_str().unwrap_or_default().to_owned();
+            out.push(Evaluated {
+                at: At::Tick(timestamp),
+                pushed_for: id,
+                depth: 1,
+                result,
+            });
+        }
+        if out.len() < budget {
+            // Every tick up to `through` is done, including the stretch after the last one.
+            hot.cron_through = hot.cron_through.max(through);
+        }
+        Ok(())
     }
 
     /// Stores a batch of results with their deliveries in one commit. Slots whose result is
@@ -523,14 +650,19 @@ impl ComputeUnit {
             .writer
             .write(move |txn| {
                 let mut results = txn.open_table(store::RESULTS)?;
+                let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
                 let mut outbox = txn.open_table(store::OUTBOX)?;
                 let mut seq = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
                 for evaluated in batch {
-                    let key = log_key(&process, evaluated.slot);
-                    if results.get(&key[..])?.is_some() {
+                    let table = match evaluated.at {
+                        At::Slot(_) => &mut results,
+                        At::Tick(_) => &mut cron_results,
+                    };
+                    let key = log_key(&process, evaluated.at.key());
+                    if table.get(&key[..])?.is_some() {
                         continue;
                     }
-                    results.insert(&key[..], &store::encode(&evaluated.result)[..])?;
+                    table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
                     for delivery in deliveries(&process, &evaluated) {
                         outbox.insert(seq, &store::encode(&delivery)[..])?;
                         seq += 1;
@@ -547,11 +679,13 @@ impl ComputeUnit {
             return Ok(());
         }
         let slot = hot.next_slot - 1;
-        let bytes = hot
-            .process
-            .snapshot()
-            .map_err(|e| CuError::Vm(e.to_string()))?
-            .to_bytes();
+        let mut bytes = hot.cron_through.to_be_bytes().to_vec();
+        bytes.extend(
+            hot.process
+                .snapshot()
+                .map_err(|e| CuError::Vm(e.to_string()))?
+                .to_bytes(),
+        );
         let process = *process;
         self.inner
             .writer
@@ -575,15 +709,37 @@ impl ComputeUnit {
     }
 }
 
-/// slot, hash-chain link at that slot, snapshot bytes.
-type StoredCheckpoint = (u64, [u8; 32], Vec<u8>);
+/// A checkpoint as stored: the value is `cron_through` (u64 big-endian) ‖ snapshot bytes.
+struct StoredCheckpoint {
+    slot: u64,
+    /// The hash-chain link at `slot`.
+    link: [u8; 32],
+    cron_through: u64,
+    snapshot: Vec<u8>,
+}
 
 struct Evaluated {
-    slot: u64,
+    at: At,
     /// The crank this message belongs to and the depth its deliveries will have.
     pushed_for: String,
     depth: u32,
     result: Value,
+}
+
+/// Where an evaluated message sits: a slot of the log, or a cron tick (by its timestamp).
+#[derive(Clone, Copy)]
+enum At {
+    Slot(u64),
+    Tick(u64),
+}
+
+impl At {
+    /// The u64 half of its result key.
+    fn key(self) -> u64 {
+        match self {
+            At::Slot(n) | At::Tick(n) => n,
+        }
+    }
 }
 
 /// The tag with which the messenger marks how many hops a forwarded message is from the user's.
@@ -626,9 +782,14 @@ fn deliveries(process: &ProcessId, evaluated: &Evaluated) -> Vec<Delivery> {
     if result.get("Error").is_some_and(|e| !e.is_null()) {
         return Vec::new();
     }
+    let (from_slot, from_tick) = match evaluated.at {
+        At::Slot(slot) => (slot, None),
+        At::Tick(timestamp) => (0, Some(timestamp)),
+    };
     let make = |kind| Delivery {
         from_process: process.to_string(),
-        from_slot: evaluated.slot,
+        from_slot,
+        from_tick,
         pushed_for: evaluated.pushed_for.clone(),
         depth: evaluated.depth,
         kind,

@@ -1,4 +1,4 @@
-//! `/cu`: results, dry-runs and state, in AO's camelCase page shape.
+//! `/cu`: results, cron results, dry-runs and state, in AO's camelCase page shape.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,6 +57,16 @@ pub fn routes(
                 async move { results(&mu, &process, &q).await }
             }
         });
+    let cron = warp::path!("cron" / String)
+        .and(warp::get())
+        .and(warp::query::<ResultsQuery>())
+        .then({
+            let mu = mu.clone();
+            move |process: String, q: ResultsQuery| {
+                let mu = mu.clone();
+                async move { cron(&mu, &process, &q).await }
+            }
+        });
     let dry_run = warp::path!("dry-run")
         .and(warp::post())
         .and(warp::query::<ProcessQuery>())
@@ -78,6 +88,8 @@ pub fn routes(
     info.or(result)
         .unify()
         .or(results)
+        .unify()
+        .or(cron)
         .unify()
         .or(dry_run)
         .unify()
@@ -118,37 +130,67 @@ async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let (from, to) = match cursors(q, "slot number") {
+        Ok(range) => range,
+        Err(r) => return r,
+    };
+    match mu.compute().results(&process, from, to, usize::MAX).await {
+        Ok(all) => page(q, all),
+        Err(e) => reply::from_cu(e),
+    }
+}
+
+/// Results of cron ticks; the cursors are the ticks' timestamps (ms).
+async fn cron(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
+    let process = match process_arg(Some(process)) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (from, to) = match cursors(q, "timestamp") {
+        Ok(range) => range,
+        Err(r) => return r,
+    };
+    match mu
+        .compute()
+        .cron_results(&process, from, to, usize::MAX)
+        .await
+    {
+        Ok(all) => page(q, all),
+        Err(e) => reply::from_cu(e),
+    }
+}
+
+/// The inclusive key range a query's cursors ask for. AO's cursors are exclusive: results after
+/// `from`, up to and including `to`.
+fn cursors(q: &ResultsQuery, what: &str) -> Result<(u64, u64), Response> {
     let parse = |cursor: &Option<String>, default: u64| -> Result<u64, Response> {
-        match cursor {
-            None => Ok(default),
-            Some(c) if c.is_empty() => Ok(default),
+        match cursor.as_deref() {
+            None | Some("") => Ok(default),
             Some(c) => c.parse().map_err(|_| {
                 reply::error(
                     StatusCode::BAD_REQUEST,
-                    format!("cursor {c:?} is not a slot number"),
+                    format!("cursor {c:?} is not a {what}"),
                 )
             }),
         }
     };
-    let descending = q
-        .sort
-        .as_deref()
-        .is_some_and(|s| s.eq_ignore_ascii_case("DESC"));
-    let (from, to) = match (parse(&q.from, 0), parse(&q.to, u64::MAX)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    // AO's cursors are exclusive: results after `from`, up to and including `to`.
+    let from = parse(&q.from, 0)?;
+    let to = parse(&q.to, u64::MAX)?;
     let from = if q.from.as_deref().is_some_and(|c| !c.is_empty()) {
         from.saturating_add(1)
     } else {
         from
     };
+    Ok((from, to))
+}
+
+/// One page of `all` (ascending by key) in AO's CU shape, sorted and limited as `q` asks.
+fn page(q: &ResultsQuery, all: Vec<(u64, Value)>) -> Response {
+    let descending = q
+        .sort
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("DESC"));
     let limit = q.limit.unwrap_or(25).clamp(1, 1000);
-    let all = match mu.compute().results(&process, from, to, usize::MAX).await {
-        Ok(all) => all,
-        Err(e) => return reply::from_cu(e),
-    };
     let ordered: Vec<&(u64, Value)> = if descending {
         all.iter().rev().collect()
     } else {
@@ -158,7 +200,7 @@ async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
     let edges: Vec<Value> = ordered
         .into_iter()
         .take(limit)
-        .map(|(slot, result)| json!({"cursor": slot.to_string(), "node": result}))
+        .map(|(key, result)| json!({"cursor": key.to_string(), "node": result}))
         .collect();
     reply::json(
         StatusCode::OK,

@@ -1,4 +1,6 @@
-//! `/mu`: `POST /` takes a signed item (spawn or message) and answers 202 once it is scheduled.
+//! `/mu`: `POST /` takes a signed item (spawn or message) and answers 202 once it is scheduled;
+//! `POST`/`DELETE /monitor/{process}` (with a signed item as the body) start and stop real-time
+//! cron ticks.
 
 use serde_json::json;
 use warp::Filter;
@@ -6,7 +8,9 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::{MAX_BODY, reply};
+use crate::message::DataItem;
 use crate::mu::Messenger;
+use crate::store::ProcessId;
 
 pub fn routes(
     mu: Messenger,
@@ -33,6 +37,22 @@ pub fn routes(
             }
         }
     });
+    let monitor = warp::path!("monitor" / String)
+        .and(
+            warp::post()
+                .map(|| true)
+                .or(warp::delete().map(|| false))
+                .unify(),
+        )
+        .and(warp::body::content_length_limit(MAX_BODY))
+        .and(warp::body::bytes())
+        .then({
+            let mu = mu.clone();
+            move |process: String, start: bool, body: bytes::Bytes| {
+                let mu = mu.clone();
+                async move { monitor(&mu, &process, start, &body).await }
+            }
+        });
     let submit = warp::path::end()
         .and(warp::post())
         .and(warp::body::content_length_limit(MAX_BODY))
@@ -49,5 +69,43 @@ pub fn routes(
                 }
             }
         });
-    info.or(crank).unify().or(submit).unify()
+    info.or(crank)
+        .unify()
+        .or(monitor)
+        .unify()
+        .or(submit)
+        .unify()
+}
+
+async fn monitor(mu: &Messenger, process: &str, start: bool, body: &[u8]) -> Response {
+    let Some(id) = ProcessId::parse(process) else {
+        return reply::error(
+            StatusCode::BAD_REQUEST,
+            format!("process {process:?} is not a 43-character id"),
+        );
+    };
+    let request = match DataItem::from_bytes(body) {
+        Ok(item) => item,
+        Err(e) => {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("the body must be a signed data item: {e}"),
+            );
+        }
+    };
+    let outcome = if start {
+        mu.monitor(&id, &request).await
+    } else {
+        mu.unmonitor(&id, &request).await
+    };
+    match outcome {
+        Ok(()) => reply::json(
+            StatusCode::OK,
+            &json!({
+                "id": request.id(),
+                "message": if start { "Cron initiated" } else { "Cron stopped" },
+            }),
+        ),
+        Err(e) => reply::error(reply::mu_status(&e), e),
+    }
 }

@@ -25,7 +25,9 @@ pub fn schedule_status(e: &ScheduleError) -> StatusCode {
         ScheduleError::UnknownProcess(_) | ScheduleError::UnknownMessage(_) => {
             StatusCode::NOT_FOUND
         }
-        ScheduleError::NoTarget | ScheduleError::WrongScheduler(..) => StatusCode::BAD_REQUEST,
+        ScheduleError::NoTarget | ScheduleError::WrongScheduler(..) | ScheduleError::BadCron(_) => {
+            StatusCode::BAD_REQUEST
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -42,7 +44,7 @@ pub fn mu_status(e: &MuError) -> StatusCode {
     match e {
         MuError::Malformed(_) => StatusCode::BAD_REQUEST,
         MuError::BadSignature(_) => StatusCode::UNAUTHORIZED,
-        MuError::UnknownModule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        MuError::UnknownModule(_) | MuError::NoCron(_) => StatusCode::UNPROCESSABLE_ENTITY,
         MuError::Schedule(e) => schedule_status(e),
         MuError::Compute(e) => compute_status(e),
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -29,7 +29,12 @@ pub(crate) const SLOTS: TableDefinition<&[u8], u64> = TableDefinition::new("slot
 pub(crate) const PROCESSES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("processes");
 /// process ‖ slot → result JSON.
 pub(crate) const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("results");
-/// process ‖ slot → compressed memory snapshot taken after that slot.
+/// process ‖ tick timestamp → result JSON of a cron tick.
+pub(crate) const CRON_RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cron_results");
+/// process → nothing: processes whose cron ticks run in real time (see `crate::cron`).
+pub(crate) const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("monitors");
+/// process ‖ slot → the cron-through timestamp (u64 big-endian) ‖ compressed memory snapshot
+/// taken after that slot.
 pub(crate) const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
 /// module id → wasm bytes.
 pub(crate) const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
@@ -99,6 +104,8 @@ impl Store {
         txn.open_table(SLOTS)?;
         txn.open_table(PROCESSES)?;
         txn.open_table(RESULTS)?;
+        txn.open_table(CRON_RESULTS)?;
+        txn.open_table(MONITORS)?;
         txn.open_table(CHECKPOINTS)?;
         txn.open_table(MODULES)?;
         txn.open_table(OUTBOX)?;

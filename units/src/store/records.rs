@@ -42,6 +42,9 @@ pub struct Delivery {
     /// The sending process and the slot whose result produced this delivery.
     pub from_process: String,
     pub from_slot: u64,
+    /// Set when a cron tick (at this timestamp) produced the delivery; `from_slot` is then 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_tick: Option<u64>,
     /// The id of the message that started the crank, for bounding its depth.
     pub pushed_for: String,
     pub depth: u32,

@@ -1,5 +1,6 @@
 //! Integration tests of `aos-units`, gathered into one binary to save link time.
 
+mod cron;
 mod cu;
 mod message_props;
 mod su;

@@ -6,8 +6,12 @@
 //! crash therefore neither drops nor doubles a message: on start the cranker drains what is left.
 //! A crank is bounded in depth (hops from the user's message) and in fan-out (deliveries per
 //! user message), so two processes that answer each other forever stop at the bound.
+//!
+//! Monitoring (`monitor`) keeps a process's cron ticks running in real time; see `crate::cron`.
 
-use std::collections::HashMap;
+mod monitor;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +36,8 @@ pub enum MuError {
     BadSignature(ItemError),
     #[error("module {0} is not on this node")]
     UnknownModule(String),
+    #[error("process {0} has no Cron-Interval, so there is nothing to monitor")]
+    NoCron(String),
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
@@ -39,6 +45,9 @@ pub enum MuError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The messenger's own tasks (cranker, monitor), each holding a clone.
+const BACKGROUND_TASKS: usize = 2;
 
 /// Bounds on one crank.
 #[derive(Debug, Clone)]
@@ -95,6 +104,9 @@ struct Inner {
     progress: watch::Sender<u64>,
     /// Deliveries made per user message since this node started.
     fanout: Mutex<HashMap<String, u32>>,
+    /// Monitored processes and when each one's next tick is due (ms).
+    monitors: Mutex<BTreeMap<ProcessId, u64>>,
+    monitor_wake: Notify,
 }
 
 impl Messenger {
@@ -110,10 +122,14 @@ impl Messenger {
                 wake: Notify::new(),
                 progress,
                 fanout: Mutex::new(HashMap::new()),
+                monitors: Mutex::new(BTreeMap::new()),
+                monitor_wake: Notify::new(),
             }),
         };
         let cranker = mu.clone();
         tokio::spawn(async move { cranker.crank_forever().await });
+        let monitor = mu.clone();
+        tokio::spawn(async move { monitor.monitor_forever().await });
         mu
     }
 
@@ -223,13 +239,17 @@ impl Messenger {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             self.inner.progress.send_modify(|n| *n += 1);
-            // Stop when the node is gone (only the cranker holds the messenger).
-            if Arc::strong_count(&self.inner) == 1 {
+            if self.orphaned() {
                 return;
             }
             let _ =
                 tokio::time::timeout(Duration::from_millis(500), self.inner.wake.notified()).await;
         }
+    }
+
+    /// Whether the node is gone: only the messenger's own background tasks still hold it.
+    fn orphaned(&self) -> bool {
+        Arc::strong_count(&self.inner) <= BACKGROUND_TASKS
     }
 
     /// Delivers everything in the outbox, including what those deliveries produce.
@@ -372,6 +392,10 @@ impl Messenger {
                 let mut hasher = Sha256::new();
                 hasher.update(delivery.from_process.as_bytes());
                 hasher.update(delivery.from_slot.to_be_bytes());
+                if let Some(tick) = delivery.from_tick {
+                    hasher.update(b"tick");
+                    hasher.update(tick.to_be_bytes());
+                }
                 hasher.update(body.to_string().as_bytes());
                 hasher.finalize().into()
             });

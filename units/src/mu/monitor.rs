@@ -1,0 +1,171 @@
+//! Monitoring: the processes whose cron ticks run when they are due rather than when the next
+//! message arrives. The set is durable (a restarted node keeps monitoring). For each due process
+//! the scheduler moves the process's clock fence to now and the compute unit runs the ticks
+//! before it; what the ticks send goes through the outbox like any other delivery.
+
+use std::time::Duration;
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::{Messenger, MuError};
+use crate::cron::CronSchedule;
+use crate::message::DataItem;
+use crate::store::{self, ProcessId, StoreError};
+
+/// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// After a failed tick, wait this long before trying that process again.
+const RETRY_MS: u64 = 1_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Messenger {
+    /// Starts running `process`'s cron ticks in real time. `request` is the caller's signed item
+    /// (AO's MU takes one); it must verify, but anyone may ask: monitoring only makes due ticks
+    /// run sooner, it changes no outcome.
+    pub async fn monitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
+        request.verify().map_err(MuError::BadSignature)?;
+        let record = self
+            .inner
+            .su
+            .store()
+            .process(process)?
+            .ok_or_else(|| crate::su::ScheduleError::UnknownProcess(process.to_string()))?;
+        if CronSchedule::of(&record).is_none() {
+            return Err(MuError::NoCron(process.to_string()));
+        }
+        let key = process.0;
+        self.inner
+            .su
+            .writer()
+            .write(move |txn| {
+                txn.open_table(store::MONITORS)?.insert(&key[..], ())?;
+                Ok(())
+            })
+            .await?;
+        self.inner
+            .monitors
+            .lock()
+            .expect("monitors lock")
+            .insert(*process, 0);
+        self.inner.monitor_wake.notify_one();
+        Ok(())
+    }
+
+    /// Stops real-time ticks of `process` (its ticks still run, in order, before its next message).
+    pub async fn unmonitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
+        request.verify().map_err(MuError::BadSignature)?;
+        let key = process.0;
+        self.inner
+            .su
+            .writer()
+            .write(move |txn| {
+                txn.open_table(store::MONITORS)?.remove(&key[..])?;
+                Ok(())
+            })
+            .await?;
+        self.inner
+            .monitors
+            .lock()
+            .expect("monitors lock")
+            .remove(process);
+        Ok(())
+    }
+
+    /// The monitored processes.
+    pub fn monitored(&self) -> Vec<ProcessId> {
+        self.inner
+            .monitors
+            .lock()
+            .expect("monitors lock")
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    fn load_monitors(&self) -> Result<(), MuError> {
+        let store = self.inner.su.store();
+        let txn = store.db().begin_read().map_err(StoreError::from)?;
+        let table = txn.open_table(store::MONITORS).map_err(StoreError::from)?;
+        let mut monitors = self.inner.monitors.lock().expect("monitors lock");
+        for entry in table.iter().map_err(StoreError::from)? {
+            let (k, _) = entry.map_err(StoreError::from)?;
+            if let Ok(raw) = <[u8; 32]>::try_from(k.value()) {
+                monitors.entry(ProcessId(raw)).or_insert(0);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn monitor_forever(self) {
+        if let Err(e) = self.load_monitors() {
+            tracing::error!("cannot read the monitored processes: {e}");
+        }
+        loop {
+            if self.orphaned() {
+                return;
+            }
+            let now = now_ms();
+            let due: Vec<ProcessId> = self
+                .inner
+                .monitors
+                .lock()
+                .expect("monitors lock")
+                .iter()
+                .filter(|(_, next)| **next <= now)
+                .map(|(p, _)| *p)
+                .collect();
+            for process in due {
+                let next = match self.tick(&process).await {
+                    Ok(Some(next)) => next,
+                    Ok(None) => u64::MAX,
+                    Err(e) => {
+                        tracing::warn!(%process, "cron tick failed: {e}");
+                        now_ms() + RETRY_MS
+                    }
+                };
+                // Unless it was unmonitored meanwhile.
+                if let Some(slot) = self
+                    .inner
+                    .monitors
+                    .lock()
+                    .expect("monitors lock")
+                    .get_mut(&process)
+                {
+                    *slot = next;
+                }
+            }
+            let next = self
+                .inner
+                .monitors
+                .lock()
+                .expect("monitors lock")
+                .values()
+                .min()
+                .copied();
+            let sleep = next.map_or(MAX_SLEEP, |next| {
+                Duration::from_millis(next.saturating_sub(now_ms())).min(MAX_SLEEP)
+            });
+            let _ = tokio::time::timeout(sleep, self.inner.monitor_wake.notified()).await;
+        }
+    }
+
+    /// Runs the ticks of `process` that are due now; returns when the next one is.
+    async fn tick(&self, process: &ProcessId) -> Result<Option<u64>, MuError> {
+        let fence = self.inner.su.advance(*process).await?;
+        // Messages placed from now on get `fence` or later, so ticks strictly before it are safe.
+        let next = self
+            .inner
+            .cu
+            .run_cron(process, fence.saturating_sub(1))
+            .await?;
+        self.inner.wake.notify_one();
+        Ok(next)
+    }
+}

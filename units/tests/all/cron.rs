@@ -1,0 +1,193 @@
+//! Cron: ticks fall on the spawn's schedule, interleave with log messages by timestamp, and a
+//! replay (from slot 0 or from a checkpoint) reaches the same state.
+
+use aos_units::cu::{ComputeUnit, CuConfig};
+use aos_units::message::{DataItem, Ed25519Signer, ItemDraft, Signer};
+use aos_units::store::{ProcessId, Store, Writer};
+use aos_units::su::{ScheduleError, Scheduler};
+use serde_json::Value;
+
+const TICK_HANDLER: &str = r#"
+Ticks = Ticks or {}
+Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function(msg)
+  table.insert(Ticks, msg.Timestamp)
+  print("tick " .. #Ticks)
+end)
+return "ok"
+"#;
+
+fn units(dir: &std::path::Path, config: CuConfig) -> (Scheduler, ComputeUnit) {
+    let store = Store::open(&dir.join("node.redb")).unwrap();
+    let writer = Writer::start(store.clone());
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("aos-module-cache")),
+        ..aos_vm::VmConfig::default()
+    })
+    .unwrap();
+    let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, config);
+    let module = cu.add_module(aos_vm::DEFAULT_MODULE).unwrap();
+    (Scheduler::new(store, writer, "NODE".into(), module), cu)
+}
+
+fn eval(me: &Ed25519Signer, process: &ProcessId, code: &str) -> DataItem {
+    me.sign(
+        ItemDraft::new(code)
+            .tag("Type", "Message")
+            .tag("Action", "Eval")
+            .target(process.0),
+    )
+    .unwrap()
+}
+
+fn output(result: &Value) -> String {
+    match &result["Output"]["data"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn spawn_cron(su: &Scheduler, me: &Ed25519Signer, interval: &str) -> (ProcessId, u64) {
+    let spawn = me
+        .sign(
+            ItemDraft::new("")
+                .tag("Type", "Process")
+                .tag("Cron-Interval", interval)
+                .tag("Cron-Tag-Action", "Cron"),
+        )
+        .unwrap();
+    let a = su.schedule(&spawn, None).await.unwrap();
+    (ProcessId(spawn.id_bytes()), a.timestamp)
+}
+
+async fn memory_hash(cu: &ComputeUnit, process: &ProcessId) -> String {
+    let bytes = cu.state(process).await.unwrap();
+    aos_vm::Snapshot::from_bytes(&bytes).unwrap().memory_hash()
+}
+
+async fn wait_store_released(path: &std::path::Path) {
+    for _ in 0..100 {
+        if Store::open(path).is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("store still locked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticks_run_on_the_schedule_before_later_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([41; 32]);
+    let (su, cu) = units(dir.path(), CuConfig::default());
+    let (process, start) = spawn_cron(&su, &me, "40-milliseconds").await;
+    let a = su
+        .schedule(&eval(&me, &process, TICK_HANDLER), None)
+        .await
+        .unwrap();
+    cu.result(&process, a.slot).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let read = eval(
+        &me,
+        &process,
+        "local t = {} for _, ts in ipairs(Ticks) do t[#t + 1] = tostring(ts) end return table.concat(t, ',')",
+    );
+    let a = su.schedule(&read, None).await.unwrap();
+    let result = cu.result(&process, a.slot).await.unwrap();
+    let ticks: Vec<u64> = output(&result)
+        .split(',')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    // The ticks after the handler was loaded, each on the schedule, all before the reading message.
+    assert!(ticks.len() >= 5, "ticks: {ticks:?}");
+    for pair in ticks.windows(2) {
+        assert_eq!(pair[1] - pair[0], 40);
+    }
+    assert_eq!((ticks[0] - start) % 40, 0);
+    assert!(*ticks.last().unwrap() <= a.timestamp);
+    assert!(a.timestamp - ticks.last().unwrap() < 40);
+
+    // Every tick's result is kept, handled or not (ticks before the handler print nothing).
+    let stored = cu.cron_results(&process, 0, u64::MAX, 1000).await.unwrap();
+    let expected = (a.timestamp - start) / 40;
+    assert_eq!(stored.len() as u64, expected);
+    assert_eq!(stored.last().unwrap().0, *ticks.last().unwrap());
+    assert_eq!(
+        output(&stored.last().unwrap().1),
+        format!("tick {}", ticks.len())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([42; 32]);
+    let path = dir.path().join("node.redb");
+    let (process, hash) = {
+        let (su, cu) = units(dir.path(), CuConfig::default());
+        let (process, _) = spawn_cron(&su, &me, "25-milliseconds").await;
+        let a = su
+            .schedule(&eval(&me, &process, TICK_HANDLER), None)
+            .await
+            .unwrap();
+        cu.result(&process, a.slot).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // Without a fence nothing runs: a message could still come before the due ticks.
+        assert!(
+            cu.cron_results(&process, 0, u64::MAX, 1000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let fence = su.advance(process).await.unwrap();
+        let next = cu.run_cron(&process, fence - 1).await.unwrap().unwrap();
+        assert!(next >= fence && next - fence <= 25);
+        let ticks = cu.cron_results(&process, 0, u64::MAX, 1000).await.unwrap();
+        assert!(ticks.len() >= 6, "{} ticks", ticks.len());
+        assert!(ticks.iter().all(|(at, _)| *at < fence));
+        // A message placed after the fence is timestamped at or after it.
+        let later = su
+            .schedule(&eval(&me, &process, "return #Ticks"), None)
+            .await
+            .unwrap();
+        assert!(later.timestamp >= fence);
+        let result = cu.result(&process, later.slot).await.unwrap();
+        let count: usize = output(&result).parse().unwrap();
+        assert!(count >= ticks.len());
+        cu.checkpoint_all().await.unwrap();
+        (process, memory_hash(&cu, &process).await)
+    };
+    wait_store_released(&path).await;
+    // From slot 0: the same ticks fall between the same messages.
+    {
+        let (_, cu) = units(
+            dir.path(),
+            CuConfig {
+                ignore_checkpoints: true,
+                ..CuConfig::default()
+            },
+        );
+        assert_eq!(memory_hash(&cu, &process).await, hash);
+    }
+    wait_store_released(&path).await;
+    // From the checkpoint, which remembers how far the ticks had gone.
+    let (_, cu) = units(dir.path(), CuConfig::default());
+    assert!(cu.checkpoint_slot(&process).unwrap().is_some());
+    assert_eq!(memory_hash(&cu, &process).await, hash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawn_with_a_bad_interval_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([43; 32]);
+    let (su, _cu) = units(dir.path(), CuConfig::default());
+    let spawn = me
+        .sign(
+            ItemDraft::new("")
+                .tag("Type", "Process")
+                .tag("Cron-Interval", "5-blocks"),
+        )
+        .unwrap();
+    let err = su.schedule(&spawn, None).await.unwrap_err();
+    assert!(matches!(err, ScheduleError::BadCron(_)), "{err}");
+    assert!(err.to_string().contains("5-blocks"));
+}
