@@ -134,13 +134,23 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    // AOS_BENCH_ONLY=N runs only the N-th throughput scenario (for profiling one of them).
+    let only: Option<usize> = std::env::var("AOS_BENCH_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     println!("| scenario | messages | msg/s | p50 | p99 |");
     println!("|---|---|---|---|---|");
-    for (label, n_processes, clients) in [
+    for (n, (label, n_processes, clients)) in [
         ("1 process, 64 clients (group commit)", 1, 64),
         ("1 process, 1 client (one commit per message)", 1, 1),
         ("100 processes, 64 clients", 100, 64),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if only.is_some_and(|only| only != n) {
+            continue;
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let node = Node::open(config(dir.path())).expect("node");
         let processes = spawn_processes(&node, n_processes).await;
@@ -149,6 +159,9 @@ async fn main() {
         println!("| {label} | {n} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
     }
 
+    if only.is_some() {
+        return;
+    }
     // Restart of a long process: from its newest checkpoint, and from slot 0.
     let dir = tempfile::tempdir().expect("tempdir");
     let process;

@@ -102,6 +102,11 @@ struct Inner {
     /// Hot processes with a use counter for least-recently-used eviction.
     hot: Mutex<HashMap<ProcessId, (HotSlot, u64)>>,
     clock: std::sync::atomic::AtomicU64,
+    /// Result commits queued so far; the lock keeps numbering in queue order.
+    queued: Mutex<u64>,
+    /// The newest queued result commit known to be done (all earlier ones are done too: the
+    /// writer commits in queue order).
+    durable: tokio::sync::watch::Sender<u64>,
 }
 
 impl ComputeUnit {
@@ -115,6 +120,8 @@ impl ComputeUnit {
                 modules: Mutex::new(HashMap::new()),
                 hot: Mutex::new(HashMap::new()),
                 clock: Default::default(),
+                queued: Mutex::new(0),
+                durable: tokio::sync::watch::channel(0).0,
             }),
         }
     }
@@ -162,8 +169,24 @@ impl ComputeUnit {
             return Ok(result);
         }
         self.evaluate_through(process, slot).await?;
+        self.settle().await;
         self.stored_result(process, slot)?
             .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
+    }
+
+    /// Waits until every result commit queued so far is done, so what was evaluated (results
+    /// and the deliveries they produced) can be read from the store.
+    pub async fn settle(&self) {
+        let target = *self.inner.queued.lock().expect("queued lock");
+        let mut durable = self.inner.durable.subscribe();
+        // Only fails if the sender is gone, which cannot happen while `self` holds it.
+        let _ = durable.wait_for(|done| *done >= target).await;
+    }
+
+    /// A receiver that changes whenever a result commit is done (the messenger's cranker
+    /// listens to it: new deliveries may be in the outbox).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.durable.subscribe()
     }
 
     /// The result of `message` in `process`.
@@ -191,6 +214,7 @@ impl ComputeUnit {
         let last = record.next_slot.saturating_sub(1).min(to);
         if from <= last {
             self.evaluate_through(process, last).await?;
+            self.settle().await;
         }
         self.stored_range(store::RESULTS, process, from, to, limit)
     }
@@ -365,12 +389,15 @@ impl ComputeUnit {
     /// cron.
     pub async fn run_cron(&self, process: &ProcessId, fence: u64) -> Result<Option<u64>, CuError> {
         let hot_slot = self.evaluate(process, u64::MAX, Some(fence)).await?;
-        let guard = hot_slot.lock().await;
-        let hot = guard.as_ref().expect("hot after evaluation");
-        Ok(hot
-            .cron
-            .as_ref()
-            .and_then(|c| c.next_after(hot.cron_through)))
+        let next = {
+            let guard = hot_slot.lock().await;
+            let hot = guard.as_ref().expect("hot after evaluation");
+            hot.cron
+                .as_ref()
+                .and_then(|c| c.next_after(hot.cron_through))
+        };
+        self.settle().await;
+        Ok(next)
     }
 
     /// Stored results of cron ticks at `from <= timestamp <= to`, ascending, at most `limit`,
@@ -383,6 +410,7 @@ impl ComputeUnit {
         limit: usize,
     ) -> Result<Vec<(u64, Value)>, CuError> {
         self.evaluate_through(process, u64::MAX).await?;
+        self.settle().await;
         self.stored_range(store::CRON_RESULTS, process, from, to, limit)
     }
 
@@ -410,8 +438,10 @@ impl ComputeUnit {
             let this = self.clone();
             let pid = *process;
             let mut taken = guard.take().expect("loaded above");
+            // Evaluate everything already scheduled, not just up to `slot`: callers waiting for
+            // later slots are queued behind this lock, and one big batch shares one commit.
             let (back, evaluated) = tokio::task::spawn_blocking(move || {
-                let step = this.evaluate_batch(&pid, &mut taken, slot, fence);
+                let step = this.evaluate_batch(&pid, &mut taken, u64::MAX, fence);
                 (taken, step)
             })
             .await
@@ -420,7 +450,7 @@ impl ComputeUnit {
             let batch = evaluated?;
             let hot = guard.as_mut().expect("put back above");
             let progressed = !batch.is_empty();
-            self.commit_batch(process, batch).await?;
+            self.queue_commit(process, batch);
             if hot.since_checkpoint >= self.inner.config.checkpoint_every {
                 self.checkpoint(process, hot).await?;
             }
@@ -635,43 +665,53 @@ impl ComputeUnit {
         Ok(())
     }
 
-    /// Stores a batch of results with their deliveries in one commit. Slots whose result is
-    /// already stored (a replay after restart) are skipped: their deliveries were made back then.
-    async fn commit_batch(
-        &self,
-        process: &ProcessId,
-        batch: Vec<Evaluated>,
-    ) -> Result<(), CuError> {
+    /// Queues a batch of results with their deliveries as one commit, without waiting for it:
+    /// the next batch evaluates while this one is written. Readers wait with [`Self::settle`].
+    /// Slots whose result is already stored (a replay after restart) are skipped: their
+    /// deliveries were made back then. If the commit fails, the process leaves the hot set, so
+    /// its next use recomputes from the store what was lost.
+    fn queue_commit(&self, process: &ProcessId, batch: Vec<Evaluated>) {
         if batch.is_empty() {
-            return Ok(());
+            return;
         }
         let process = *process;
-        self.inner
-            .writer
-            .write(move |txn| {
-                let mut results = txn.open_table(store::RESULTS)?;
-                let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
-                let mut outbox = txn.open_table(store::OUTBOX)?;
-                let mut seq = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
-                for evaluated in batch {
-                    let table = match evaluated.at {
-                        At::Slot(_) => &mut results,
-                        At::Tick(_) => &mut cron_results,
-                    };
-                    let key = log_key(&process, evaluated.at.key());
-                    if table.get(&key[..])?.is_some() {
-                        continue;
-                    }
-                    table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
-                    for delivery in deliveries(&process, &evaluated) {
-                        outbox.insert(seq, &store::encode(&delivery)[..])?;
-                        seq += 1;
-                    }
+        let job = move |txn: &redb::WriteTransaction| {
+            let mut results = txn.open_table(store::RESULTS)?;
+            let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
+            let mut outbox = txn.open_table(store::OUTBOX)?;
+            let mut seq = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+            for evaluated in batch {
+                let table = match evaluated.at {
+                    At::Slot(_) => &mut results,
+                    At::Tick(_) => &mut cron_results,
+                };
+                let key = log_key(&process, evaluated.at.key());
+                if table.get(&key[..])?.is_some() {
+                    continue;
                 }
-                Ok(())
-            })
-            .await?;
-        Ok(())
+                table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
+                for delivery in deliveries(&process, &evaluated) {
+                    outbox.insert(seq, &store::encode(&delivery)[..])?;
+                    seq += 1;
+                }
+            }
+            Ok(())
+        };
+        let (number, committed) = {
+            let mut queued = self.inner.queued.lock().expect("queued lock");
+            *queued += 1;
+            (*queued, self.inner.writer.enqueue(job))
+        };
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = committed.await {
+                tracing::error!(%process, "results were not stored: {e}");
+                inner.hot.lock().expect("hot lock").remove(&process);
+            }
+            inner
+                .durable
+                .send_modify(|done| *done = (*done).max(number));
+        });
     }
 
     async fn checkpoint(&self, process: &ProcessId, hot: &mut Hot) -> Result<(), CuError> {

@@ -107,6 +107,9 @@ struct Inner {
     /// Monitored processes and when each one's next tick is due (ms).
     monitors: Mutex<BTreeMap<ProcessId, u64>>,
     monitor_wake: Notify,
+    /// The crank (`pushed_for`) of the delivery being made right now: it has left the outbox
+    /// but what it produces may not be there yet.
+    delivering: Mutex<Option<String>>,
 }
 
 impl Messenger {
@@ -124,6 +127,7 @@ impl Messenger {
                 fanout: Mutex::new(HashMap::new()),
                 monitors: Mutex::new(BTreeMap::new()),
                 monitor_wake: Notify::new(),
+                delivering: Mutex::new(None),
             }),
         };
         let cranker = mu.clone();
@@ -214,6 +218,16 @@ impl Messenger {
     }
 
     fn pending_for(&self, message: &str) -> Result<bool, MuError> {
+        if self
+            .inner
+            .delivering
+            .lock()
+            .expect("delivering lock")
+            .as_deref()
+            == Some(message)
+        {
+            return Ok(true);
+        }
         Ok(self
             .outbox(usize::MAX)?
             .iter()
@@ -242,8 +256,17 @@ impl Messenger {
             if self.orphaned() {
                 return;
             }
-            let _ =
-                tokio::time::timeout(Duration::from_millis(500), self.inner.wake.notified()).await;
+            // Woken by a submit, by any result commit (it may have queued deliveries), or by
+            // the clock as a fallback.
+            let mut commits = self.inner.cu.commits();
+            commits.mark_unchanged();
+            let _ = tokio::time::timeout(Duration::from_millis(500), async {
+                tokio::select! {
+                    _ = self.inner.wake.notified() => {}
+                    _ = commits.changed() => {}
+                }
+            })
+            .await;
         }
     }
 
@@ -260,7 +283,11 @@ impl Messenger {
                 return Ok(());
             }
             for (seq, delivery) in batch {
-                self.deliver(seq, delivery).await?;
+                *self.inner.delivering.lock().expect("delivering lock") =
+                    Some(delivery.pushed_for.clone());
+                let delivered = self.deliver(seq, delivery).await;
+                *self.inner.delivering.lock().expect("delivering lock") = None;
+                delivered?;
             }
         }
     }

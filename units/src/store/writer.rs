@@ -45,6 +45,20 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     {
+        self.enqueue(job).await
+    }
+
+    /// Queues `job` now and returns a future of its committed value. Jobs commit in the order
+    /// they are queued (a later job never commits before an earlier one), which lets a caller
+    /// queue a write, carry on, and wait for it later.
+    pub fn enqueue<T, F>(
+        &self,
+        job: F,
+    ) -> impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let run: Run = Box::new(move |txn| {
             let value = job(txn)?;
@@ -58,12 +72,16 @@ impl Writer {
                 });
             }) as Box<dyn FnOnce(bool) + Send>)
         });
-        self.tx
+        let sent = self
+            .tx
             .send(run)
-            .map_err(|_| StoreError::Db("the store writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Db("the store writer dropped a write".into()))?
+            .map_err(|_| StoreError::Db("the store writer has stopped".into()));
+        async move {
+            sent?;
+            answer
+                .await
+                .map_err(|_| StoreError::Db("the store writer dropped a write".into()))?
+        }
     }
 
     /// The blocking twin of [`Writer::write`], for threads outside the runtime.
