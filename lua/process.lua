@@ -78,9 +78,16 @@ local function default(msg)
   if msg.Cron then return end -- cron ticks nobody handles are not worth keeping
   table.insert(Inbox, msg)
   while #Inbox > INBOX_LIMIT do table.remove(Inbox, 1) end
-  local what = msg.Action and ("Action = " .. tostring(msg.Action))
-    or ("Data = " .. tostring(msg.Data):sub(1, 40))
-  print("New Message From " .. short(msg.From) .. ": " .. what)
+  -- What the shell's live feed shows: sender, Action and the start of Data.
+  local parts = {}
+  if msg.Action then parts[#parts + 1] = "Action = " .. tostring(msg.Action) end
+  if msg.Data ~= nil and msg.Data ~= "" then
+    local data = tostring(msg.Data)
+    if #data > 40 then data = data:sub(1, 40) .. "..." end
+    parts[#parts + 1] = "Data = " .. data
+  end
+  if #parts == 0 then parts[1] = "(no Action, no Data)" end
+  print("New Message From " .. short(msg.From) .. ": " .. table.concat(parts, ", "))
 end
 
 handlers.list = {

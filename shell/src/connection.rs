@@ -18,6 +18,14 @@ pub struct NodeInfo {
     pub location: String,
 }
 
+/// Which results to page through: those of the process's log (by slot) or of its cron ticks
+/// (by timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    Messages,
+    Cron,
+}
+
 #[derive(Debug, Clone)]
 pub enum Connection {
     Embedded { node: Node, data_dir: String },
@@ -155,22 +163,27 @@ impl Connection {
         &self,
         process: &str,
         after: Option<u64>,
+        feed: Feed,
     ) -> Result<Vec<(u64, Value)>> {
         match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
                 let from = after.map_or(0, |a| a + 1);
-                Ok(node
-                    .messenger()
-                    .compute()
-                    .results(&p, from, u64::MAX, 1000)
-                    .await?)
+                let cu = node.messenger().compute();
+                Ok(match feed {
+                    Feed::Messages => cu.results(&p, from, u64::MAX, 1000).await?,
+                    Feed::Cron => cu.cron_results(&p, from, u64::MAX, 1000).await?,
+                })
             }
             Self::Remote { base, .. } => {
                 let from = after.map(|a| a.to_string()).unwrap_or_default();
+                let path = match feed {
+                    Feed::Messages => "results",
+                    Feed::Cron => "cron",
+                };
                 let page = self
                     .get_json(&format!(
-                        "{base}/cu/results/{process}?from={from}&limit=1000"
+                        "{base}/cu/{path}/{process}?from={from}&limit=1000"
                     ))
                     .await?;
                 let mut out = Vec::new();
@@ -184,7 +197,7 @@ impl Connection {
                         .get("cursor")
                         .and_then(Value::as_str)
                         .and_then(|c| c.parse().ok())
-                        .ok_or_else(|| anyhow!("a result page edge has no slot cursor"))?;
+                        .ok_or_else(|| anyhow!("a result page edge has no numeric cursor"))?;
                     out.push((slot, edge.get("node").cloned().unwrap_or(Value::Null)));
                 }
                 Ok(out)

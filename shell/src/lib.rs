@@ -6,7 +6,8 @@
 //! Lua it links (mlua) only parses typed input to tell a finished chunk from an unfinished one.
 //!
 //! Crates beyond the design card: `reqwest` (plain-HTTP client for `--url`; no TLS, nothing to
-//! build in C), `indicatif` (the batch spinner, on terminals only).
+//! build in C), `indicatif` (the batch spinner, on terminals only), `tracing-subscriber` (`aos node`
+//! prints the units' background warnings on stderr, filtered by `RUST_LOG`).
 
 pub mod batch;
 pub mod blueprints;

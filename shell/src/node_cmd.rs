@@ -9,6 +9,15 @@ use crate::cli::NodeArgs;
 use crate::session::node_url_file;
 
 pub async fn run(args: NodeArgs) -> Result<ExitCode> {
+    // The units report what goes wrong in the background (a delivery that cannot be made, a
+    // failed tick) through `tracing`; a node prints it on stderr. RUST_LOG overrides the level.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => NodeConfig::default_data_dir().context("no home directory: pass --data-dir")?,

@@ -17,6 +17,7 @@ use rustyline::{Context, Editor, ExternalPrinter, Helper};
 use serde_json::Value;
 use tokio::runtime::Handle;
 
+use crate::connection::Feed;
 use crate::session::{Session, error_of, output_text, prompt_of};
 use crate::syntax::{self, Completeness};
 use crate::{blueprints, bundle};
@@ -349,26 +350,39 @@ fn start_live_feed(
     mut printer: impl ExternalPrinter + Send + 'static,
 ) {
     rt.spawn(async move {
-        let mut cursor = match session.conn.results_after(&session.process, None).await {
-            Ok(all) => all.last().map(|(slot, _)| *slot),
-            Err(_) => None,
-        };
+        // Start after what is there already: only what arrives from now on is news.
+        let mut cursors = [(Feed::Messages, None), (Feed::Cron, None)];
+        for (feed, cursor) in &mut cursors {
+            if let Ok(all) = session
+                .conn
+                .results_after(&session.process, None, *feed)
+                .await
+            {
+                *cursor = all.last().map(|(key, _)| *key);
+            }
+        }
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let Ok(fresh) = session.conn.results_after(&session.process, cursor).await else {
-                continue;
-            };
-            for (slot, result) in fresh {
-                cursor = Some(slot);
-                let printed = result
-                    .get("Output")
-                    .and_then(|o| o.get("print"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                if printed && live.load(std::sync::atomic::Ordering::Relaxed) {
-                    let text = output_text(&result);
-                    if !text.is_empty() {
-                        let _ = printer.print(format!("{text}\n"));
+            for (feed, cursor) in &mut cursors {
+                let Ok(fresh) = session
+                    .conn
+                    .results_after(&session.process, *cursor, *feed)
+                    .await
+                else {
+                    continue;
+                };
+                for (key, result) in fresh {
+                    *cursor = Some(key);
+                    let printed = result
+                        .get("Output")
+                        .and_then(|o| o.get("print"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    if printed && live.load(std::sync::atomic::Ordering::Relaxed) {
+                        let text = output_text(&result);
+                        if !text.is_empty() {
+                            let _ = printer.print(format!("{text}\n"));
+                        }
                     }
                 }
             }

@@ -18,6 +18,11 @@ impl TestNode {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut NodeConfig)) -> Self {
+        // RUST_LOG=aos_units=debug shows what the units do in the background.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::new(dir.path());
         config.vm.cache_dir = Some(shared_cache_dir());

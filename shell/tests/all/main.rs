@@ -4,4 +4,5 @@ mod batch;
 mod faults;
 mod interop;
 mod item_cli;
+mod repl;
 mod support;

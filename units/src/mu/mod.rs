@@ -12,7 +12,7 @@
 mod monitor;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use redb::{ReadableDatabase, ReadableTable};
@@ -45,9 +45,6 @@ pub enum MuError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// The messenger's own tasks (cranker, monitor), each holding a clone.
-const BACKGROUND_TASKS: usize = 2;
 
 /// Bounds on one crank.
 #[derive(Debug, Clone)]
@@ -130,10 +127,9 @@ impl Messenger {
                 delivering: Mutex::new(None),
             }),
         };
-        let cranker = mu.clone();
-        tokio::spawn(async move { cranker.crank_forever().await });
-        let monitor = mu.clone();
-        tokio::spawn(async move { monitor.monitor_forever().await });
+        // The background tasks hold the messenger weakly: they stop once the node lets go of it.
+        tokio::spawn(Self::crank_forever(Arc::downgrade(&mu.inner)));
+        tokio::spawn(Self::monitor_forever(Arc::downgrade(&mu.inner)));
         mu
     }
 
@@ -246,33 +242,26 @@ impl Messenger {
         Ok(out)
     }
 
-    async fn crank_forever(self) {
-        loop {
-            if let Err(e) = self.crank_round().await {
+    async fn crank_forever(node: Weak<Inner>) {
+        while let Some(inner) = node.upgrade() {
+            let mu = Self { inner };
+            if let Err(e) = mu.crank_round().await {
                 tracing::error!("crank round failed: {e}");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            self.inner.progress.send_modify(|n| *n += 1);
-            if self.orphaned() {
-                return;
-            }
+            mu.inner.progress.send_modify(|n| *n += 1);
             // Woken by a submit, by any result commit (it may have queued deliveries), or by
             // the clock as a fallback.
-            let mut commits = self.inner.cu.commits();
+            let mut commits = mu.inner.cu.commits();
             commits.mark_unchanged();
             let _ = tokio::time::timeout(Duration::from_millis(500), async {
                 tokio::select! {
-                    _ = self.inner.wake.notified() => {}
+                    _ = mu.inner.wake.notified() => {}
                     _ = commits.changed() => {}
                 }
             })
             .await;
         }
-    }
-
-    /// Whether the node is gone: only the messenger's own background tasks still hold it.
-    fn orphaned(&self) -> bool {
-        Arc::strong_count(&self.inner) <= BACKGROUND_TASKS
     }
 
     /// Delivers everything in the outbox, including what those deliveries produce.

@@ -3,11 +3,12 @@
 //! the scheduler moves the process's clock fence to now and the compute unit runs the ticks
 //! before it; what the ticks send goes through the outbox like any other delivery.
 
+use std::sync::Weak;
 use std::time::Duration;
 
 use redb::{ReadableDatabase, ReadableTable};
 
-use super::{Messenger, MuError};
+use super::{Inner, Messenger, MuError};
 use crate::cron::CronSchedule;
 use crate::message::DataItem;
 use crate::store::{self, ProcessId, StoreError};
@@ -103,45 +104,16 @@ impl Messenger {
         Ok(())
     }
 
-    pub(super) async fn monitor_forever(self) {
-        if let Err(e) = self.load_monitors() {
+    pub(super) async fn monitor_forever(node: Weak<Inner>) {
+        if let Some(inner) = node.upgrade()
+            && let Err(e) = (Self { inner }).load_monitors()
+        {
             tracing::error!("cannot read the monitored processes: {e}");
         }
-        loop {
-            if self.orphaned() {
-                return;
-            }
-            let now = now_ms();
-            let due: Vec<ProcessId> = self
-                .inner
-                .monitors
-                .lock()
-                .expect("monitors lock")
-                .iter()
-                .filter(|(_, next)| **next <= now)
-                .map(|(p, _)| *p)
-                .collect();
-            for process in due {
-                let next = match self.tick(&process).await {
-                    Ok(Some(next)) => next,
-                    Ok(None) => u64::MAX,
-                    Err(e) => {
-                        tracing::warn!(%process, "cron tick failed: {e}");
-                        now_ms() + RETRY_MS
-                    }
-                };
-                // Unless it was unmonitored meanwhile.
-                if let Some(slot) = self
-                    .inner
-                    .monitors
-                    .lock()
-                    .expect("monitors lock")
-                    .get_mut(&process)
-                {
-                    *slot = next;
-                }
-            }
-            let next = self
+        while let Some(inner) = node.upgrade() {
+            let mu = Self { inner };
+            mu.run_due_ticks().await;
+            let next = mu
                 .inner
                 .monitors
                 .lock()
@@ -152,7 +124,40 @@ impl Messenger {
             let sleep = next.map_or(MAX_SLEEP, |next| {
                 Duration::from_millis(next.saturating_sub(now_ms())).min(MAX_SLEEP)
             });
-            let _ = tokio::time::timeout(sleep, self.inner.monitor_wake.notified()).await;
+            let _ = tokio::time::timeout(sleep, mu.inner.monitor_wake.notified()).await;
+        }
+    }
+
+    async fn run_due_ticks(&self) {
+        let now = now_ms();
+        let due: Vec<ProcessId> = self
+            .inner
+            .monitors
+            .lock()
+            .expect("monitors lock")
+            .iter()
+            .filter(|(_, next)| **next <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for process in due {
+            let next = match self.tick(&process).await {
+                Ok(Some(next)) => next,
+                Ok(None) => u64::MAX,
+                Err(e) => {
+                    tracing::warn!(%process, "cron tick failed: {e}");
+                    now_ms() + RETRY_MS
+                }
+            };
+            // Unless it was unmonitored meanwhile.
+            if let Some(slot) = self
+                .inner
+                .monitors
+                .lock()
+                .expect("monitors lock")
+                .get_mut(&process)
+            {
+                *slot = next;
+            }
         }
     }
 

@@ -1,0 +1,212 @@
+//! The interactive REPL in a pseudo-terminal, against a real `aos node`: evaluation, multi-line
+//! input, `.load` with a `require`, blueprints, live messages above the prompt, a chatroom between
+//! two shells, and `.monitor`.
+
+use std::path::Path;
+use std::process::{Child, Command};
+
+use rexpect::session::{PtySession, spawn_command};
+
+use crate::batch::start_node;
+
+const TIMEOUT_MS: u64 = 30_000;
+
+/// A shell on `name` in a pseudo-terminal that claims to be an xterm (rustyline's live printer
+/// needs a real terminal type).
+fn shell(home: &Path, url: &str, name: &str, extra: &[&str]) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+    cmd.env("HOME", home)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .args([name, "--url", url, "--wallet"])
+        .arg(home.join("wallet.json"))
+        .args(extra);
+    let mut repl = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
+    ready(&mut repl);
+    repl.exp_string(&format!("{name}@aos-")).unwrap();
+    repl
+}
+
+/// Waits until the line editor reads again: it turns bracketed paste on at each prompt. Typing
+/// before that could be lost when the terminal switches modes.
+fn ready(repl: &mut PtySession) {
+    repl.exp_string("\x1b[?2004h").unwrap();
+}
+
+/// Sends a line, waits for `expected` in what follows (it must not be part of the line itself,
+/// which the terminal echoes) and for the next prompt.
+fn ask(repl: &mut PtySession, line: &str, expected: &str) {
+    assert!(
+        !line.contains(expected),
+        "{expected:?} would match the echo"
+    );
+    repl.send_line(line).unwrap();
+    if let Err(e) = repl.exp_string(expected) {
+        panic!("after {line:?} expected {expected:?}: {e}");
+    }
+    ready(repl);
+}
+
+/// The 43-character id the process prints for `ao.id`.
+fn process_id(repl: &mut PtySession) -> String {
+    repl.send_line("'id=' .. ao.id").unwrap();
+    let (_, matched) = repl.exp_regex("id=[A-Za-z0-9_-]{43}").unwrap();
+    ready(repl);
+    matched.trim_start_matches("id=").to_owned()
+}
+
+struct Node {
+    child: Child,
+    url: String,
+    home: tempfile::TempDir,
+}
+
+impl Node {
+    fn start() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let (child, url) = start_node(&home.path().join("node"), home.path());
+        Self { child, url, home }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_repl_evaluates_loads_files_and_blueprints_and_shows_messages_live() {
+    let node = Node::start();
+    let home = node.home.path();
+    let mut alice = shell(home, &node.url, "alice", &[]);
+
+    ask(&mut alice, "21 * 2", "42");
+
+    // An unfinished function continues on the next lines and is sent as one Eval.
+    alice.send_line("function greet(n)").unwrap();
+    ready(&mut alice);
+    alice.exp_string("... ").unwrap();
+    alice.send_line("  return 'hi ' .. n").unwrap();
+    ready(&mut alice);
+    alice.exp_string("... ").unwrap();
+    alice.send_line("end").unwrap();
+    ready(&mut alice);
+    ask(&mut alice, "greet('pty')", "hi pty");
+
+    // `.load` bundles the files a file requires.
+    let dir = home.join("src");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(
+        dir.join("lib").join("shout.lua"),
+        "return function(s) return s:upper() .. '!' end\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.lua"),
+        "local shout = require('lib.shout')\nLoud = shout('loaded')\n",
+    )
+    .unwrap();
+    ask(
+        &mut alice,
+        &format!(".load {}", dir.join("main.lua").display()),
+        "loading",
+    );
+    ask(&mut alice, "Loud", "LOADED!");
+
+    ask(&mut alice, ".load-blueprint token", "token ready");
+    ask(
+        &mut alice,
+        "'bal' .. 'ance=' .. Balances[ao.id]",
+        "balance=1",
+    );
+
+    // Lua errors are shown and the session goes on.
+    ask(&mut alice, "error('oops' .. '-from-pty')", "oops-from-pty");
+    ask(&mut alice, "20 + 3", "23");
+
+    // A handler typed at the prompt, then a message from another process reaches it, live.
+    ask(
+        &mut alice,
+        "Handlers.add('hello', 'Hello', function(m) print('got hello: ' .. m.Data) end) return 'add' .. 'ed'",
+        "added",
+    );
+    let alice_id = process_id(&mut alice);
+    let sent = Command::new(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home)
+        .args(["bob", "--url", &node.url, "--wallet"])
+        .arg(home.join("wallet.json"))
+        .args([
+            "--run",
+            &format!("Send({{ Target = '{alice_id}', Action = 'Hello', Data = 'from bob' }}) return 'sent'"),
+        ])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    alice.exp_string("got hello: from bob").unwrap();
+
+    // A message nobody handles lands in the Inbox and is announced with sender, Action, Data.
+    let sent = Command::new(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home)
+        .args(["bob", "--url", &node.url, "--wallet"])
+        .arg(home.join("wallet.json"))
+        .args([
+            "--run",
+            &format!("Send({{ Target = '{alice_id}', Action = 'Note', Data = 'just so you know' }}) return 'sent'"),
+        ])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    alice
+        .exp_string("Action = Note, Data = just so you know")
+        .unwrap();
+    ask(&mut alice, ".inbox", "Action = Note");
+
+    alice.send_line(".exit").unwrap();
+    alice.exp_eof().unwrap();
+}
+
+#[test]
+fn a_chatroom_between_two_shells_delivers_a_broadcast_live() {
+    let node = Node::start();
+    let home = node.home.path();
+    let mut alice = shell(home, &node.url, "alice", &[]);
+    let mut bob = shell(home, &node.url, "bob", &[]);
+    ask(&mut alice, ".load-blueprint chatroom", "chatroom ready");
+    ask(&mut bob, ".load-blueprint chatroom", "chatroom ready");
+    let room = process_id(&mut alice);
+
+    ask(
+        &mut bob,
+        &format!("Send({{ Target = '{room}', Action = 'Register' }}) return 'as' .. 'ked'"),
+        "asked",
+    );
+    bob.exp_string("Action = Registered").unwrap();
+
+    ask(
+        &mut alice,
+        "Send({ Target = ao.id, Action = 'Broadcast', Data = 'hello room' }) return 'sa' .. 'id'",
+        "said",
+    );
+    bob.exp_string("Action = Broadcasted, Data = hello room")
+        .unwrap();
+    ask(&mut alice, "'members=' .. #Members", "members=1");
+}
+
+#[test]
+fn monitor_runs_cron_ticks_live_and_unmonitor_stops_them() {
+    let node = Node::start();
+    let home = node.home.path();
+    let mut clock = shell(home, &node.url, "clock", &["--cron", "300-milliseconds"]);
+    ask(
+        &mut clock,
+        "Handlers.add('tick', 'Cron', function(m) print('tick at ' .. m.Timestamp) end) return 'add' .. 'ed'",
+        "added",
+    );
+    ask(&mut clock, ".monitor", "monitoring");
+    clock.exp_string("tick at ").unwrap();
+    ask(&mut clock, ".unmonitor", "not monitoring");
+    clock.send_line(".exit").unwrap();
+    clock.exp_eof().unwrap();
+}
