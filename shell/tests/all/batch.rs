@@ -69,6 +69,23 @@ fn errors_go_to_stderr_with_exit_1_and_state_survives() {
 }
 
 #[test]
+fn a_43_character_id_names_the_process() {
+    let home = tempfile::tempdir().unwrap();
+    let out = aos_in(home.path())
+        .args(["named", "--run", "Mark = 'here' return ao.id"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(id.len(), 43, "{id}");
+    aos_in(home.path())
+        .args([id.as_str(), "--run", "Mark"])
+        .assert()
+        .success()
+        .stdout("here\n");
+}
+
+#[test]
 fn piped_stdin_is_one_chunk() {
     let home = tempfile::tempdir().unwrap();
     aos_in(home.path())

@@ -168,6 +168,22 @@ fn the_repl_evaluates_loads_files_and_blueprints_and_shows_messages_live() {
 }
 
 #[test]
+fn with_no_arguments_the_repl_opens_on_an_embedded_node() {
+    // What `cargo run --release` does on a fresh machine: no node, no wallet, no flags.
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+    cmd.env("HOME", home.path()).env("TERM", "xterm");
+    let mut repl = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
+    ready(&mut repl);
+    repl.exp_string("default@aos-").unwrap();
+    // The answer on a line of its own (a bare "2" would also match escape codes).
+    ask(&mut repl, "1 + 1", "\r\n2\r\n");
+    repl.send_line(".exit").unwrap();
+    repl.exp_eof().unwrap();
+    assert!(home.path().join(".aos").join("wallet.json").exists());
+}
+
+#[test]
 fn a_chatroom_between_two_shells_delivers_a_broadcast_live() {
     let node = Node::start();
     let home = node.home.path();
