@@ -1,6 +1,6 @@
 //! Cranking: what processes send each other is delivered recursively, and bounded.
 
-use aos_units::message::Ed25519Signer;
+use aos_units::message::{Ed25519Signer, Signer};
 
 use crate::support::TestNode;
 
@@ -125,4 +125,34 @@ async fn a_token_transfer_between_processes_notifies_both_sides() {
             .await,
     );
     assert_eq!(balance, "123");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_node_lets_go_of_its_store() {
+    // The messenger's background tasks must not keep each other (and the store) alive.
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut config = aos::NodeConfig::new(dir.path());
+        config.vm.cache_dir = Some(crate::support::shared_cache_dir());
+        config
+    };
+    let node = aos::Node::open(config()).unwrap();
+    let me = Ed25519Signer::from_secret([15; 32]);
+    let spawn = me
+        .sign(aos_units::message::ItemDraft::new("").tag("Type", "Process"))
+        .unwrap();
+    let submitted = node.messenger().submit_item(&spawn).await.unwrap();
+    assert_eq!(submitted.slot, 0);
+    drop(node);
+    let started = std::time::Instant::now();
+    loop {
+        match aos::Node::open(config()) {
+            Ok(_) => break,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(5) => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the store is still held 5 s after the node was dropped: {e}"),
+        }
+    }
 }

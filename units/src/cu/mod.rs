@@ -60,7 +60,7 @@ impl Default for CuConfig {
     fn default() -> Self {
         Self {
             checkpoint_every: 1000,
-            max_hot: 64,
+            max_hot: 256,
             batch: 512,
             ignore_checkpoints: false,
         }

@@ -96,14 +96,14 @@ struct Inner {
     cu: ComputeUnit,
     node: Ed25519Signer,
     limits: CrankLimits,
-    wake: Notify,
+    wake: Arc<Notify>,
     /// Bumped after every delivery round, so waiters re-check the outbox.
     progress: watch::Sender<u64>,
     /// Deliveries made per user message since this node started.
     fanout: Mutex<HashMap<String, u32>>,
     /// Monitored processes and when each one's next tick is due (ms).
     monitors: Mutex<BTreeMap<ProcessId, u64>>,
-    monitor_wake: Notify,
+    monitor_wake: Arc<Notify>,
     /// The crank (`pushed_for`) of the delivery being made right now: it has left the outbox
     /// but what it produces may not be there yet.
     delivering: Mutex<Option<String>>,
@@ -119,11 +119,11 @@ impl Messenger {
                 cu,
                 node,
                 limits,
-                wake: Notify::new(),
+                wake: Arc::new(Notify::new()),
                 progress,
                 fanout: Mutex::new(HashMap::new()),
                 monitors: Mutex::new(BTreeMap::new()),
-                monitor_wake: Notify::new(),
+                monitor_wake: Arc::new(Notify::new()),
                 delivering: Mutex::new(None),
             }),
         };
@@ -251,12 +251,15 @@ impl Messenger {
             }
             mu.inner.progress.send_modify(|n| *n += 1);
             // Woken by a submit, by any result commit (it may have queued deliveries), or by
-            // the clock as a fallback.
+            // the clock as a fallback. The wait holds no strong reference, so a dropped node
+            // is noticed.
+            let wake = mu.inner.wake.clone();
             let mut commits = mu.inner.cu.commits();
             commits.mark_unchanged();
+            drop(mu);
             let _ = tokio::time::timeout(Duration::from_millis(500), async {
                 tokio::select! {
-                    _ = mu.inner.wake.notified() => {}
+                    _ = wake.notified() => {}
                     _ = commits.changed() => {}
                 }
             })

@@ -124,7 +124,10 @@ impl Messenger {
             let sleep = next.map_or(MAX_SLEEP, |next| {
                 Duration::from_millis(next.saturating_sub(now_ms())).min(MAX_SLEEP)
             });
-            let _ = tokio::time::timeout(sleep, mu.inner.monitor_wake.notified()).await;
+            // Sleep without a strong reference, so a dropped node is noticed.
+            let wake = mu.inner.monitor_wake.clone();
+            drop(mu);
+            let _ = tokio::time::timeout(sleep, wake.notified()).await;
         }
     }
 
