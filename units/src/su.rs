@@ -56,7 +56,8 @@ pub fn next_link(previous: &[u8; 32], message: &[u8; 32]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-fn now_ms() -> u64 {
+/// Wall-clock milliseconds: only the scheduler's timestamps and the monitor's timer read it.
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -55,6 +55,19 @@ fn process_id(repl: &mut PtySession) -> String {
     matched.trim_start_matches("id=").to_owned()
 }
 
+/// Runs `code` in process `name` in batch mode (same wallet), waiting for its deliveries.
+fn batch(node: &Node, name: &str, code: &str) {
+    let home = node.home.path();
+    let status = Command::new(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home)
+        .args([name, "--url", &node.url, "--wallet"])
+        .arg(home.join("wallet.json"))
+        .args(["--run", code])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{name}: {code}");
+}
+
 struct Node {
     child: Child,
     url: String,
@@ -133,31 +146,19 @@ fn the_repl_evaluates_loads_files_and_blueprints_and_shows_messages_live() {
         "added",
     );
     let alice_id = process_id(&mut alice);
-    let sent = Command::new(env!("CARGO_BIN_EXE_aos"))
-        .env("HOME", home)
-        .args(["bob", "--url", &node.url, "--wallet"])
-        .arg(home.join("wallet.json"))
-        .args([
-            "--run",
-            &format!("Send({{ Target = '{alice_id}', Action = 'Hello', Data = 'from bob' }}) return 'sent'"),
-        ])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    batch(
+        &node,
+        "bob",
+        &format!("Send({{ Target = '{alice_id}', Action = 'Hello', Data = 'from bob' }})"),
+    );
     alice.exp_string("got hello: from bob").unwrap();
 
     // A message nobody handles lands in the Inbox and is announced with sender, Action, Data.
-    let sent = Command::new(env!("CARGO_BIN_EXE_aos"))
-        .env("HOME", home)
-        .args(["bob", "--url", &node.url, "--wallet"])
-        .arg(home.join("wallet.json"))
-        .args([
-            "--run",
-            &format!("Send({{ Target = '{alice_id}', Action = 'Note', Data = 'just so you know' }}) return 'sent'"),
-        ])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    batch(
+        &node,
+        "bob",
+        &format!("Send({{ Target = '{alice_id}', Action = 'Note', Data = 'just so you know' }})"),
+    );
     alice
         .exp_string("Action = Note, Data = just so you know")
         .unwrap();

@@ -12,19 +12,13 @@ use super::{Inner, Messenger, MuError};
 use crate::cron::CronSchedule;
 use crate::message::DataItem;
 use crate::store::{self, ProcessId, StoreError};
+use crate::su::now_ms;
 
 /// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// After a failed tick, wait this long before trying that process again.
 const RETRY_MS: u64 = 1_000;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 impl Messenger {
     /// Starts running `process`'s cron ticks in real time. `request` is the caller's signed item

@@ -2,10 +2,11 @@
 //! replay (from slot 0 or from a checkpoint) reaches the same state.
 
 use aos_units::cu::{ComputeUnit, CuConfig};
-use aos_units::message::{DataItem, Ed25519Signer, ItemDraft, Signer};
-use aos_units::store::{ProcessId, Store, Writer};
+use aos_units::message::{Ed25519Signer, ItemDraft, Signer};
+use aos_units::store::ProcessId;
 use aos_units::su::{ScheduleError, Scheduler};
-use serde_json::Value;
+
+use crate::support::{Units, eval_item as eval, output, units, wait_store_released};
 
 const TICK_HANDLER: &str = r#"
 Ticks = Ticks or {}
@@ -15,36 +16,6 @@ Handlers.add("tick", Handlers.utils.hasMatchingTag("Action", "Cron"), function(m
 end)
 return "ok"
 "#;
-
-fn units(dir: &std::path::Path, config: CuConfig) -> (Scheduler, ComputeUnit) {
-    let store = Store::open(&dir.join("node.redb")).unwrap();
-    let writer = Writer::start(store.clone());
-    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
-        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("aos-module-cache")),
-        ..aos_vm::VmConfig::default()
-    })
-    .unwrap();
-    let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, config);
-    let module = cu.add_module(aos_vm::DEFAULT_MODULE).unwrap();
-    (Scheduler::new(store, writer, "NODE".into(), module), cu)
-}
-
-fn eval(me: &Ed25519Signer, process: &ProcessId, code: &str) -> DataItem {
-    me.sign(
-        ItemDraft::new(code)
-            .tag("Type", "Message")
-            .tag("Action", "Eval")
-            .target(process.0),
-    )
-    .unwrap()
-}
-
-fn output(result: &Value) -> String {
-    match &result["Output"]["data"] {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
 
 async fn spawn_cron(su: &Scheduler, me: &Ed25519Signer, interval: &str) -> (ProcessId, u64) {
     let spawn = me
@@ -64,21 +35,11 @@ async fn memory_hash(cu: &ComputeUnit, process: &ProcessId) -> String {
     aos_vm::Snapshot::from_bytes(&bytes).unwrap().memory_hash()
 }
 
-async fn wait_store_released(path: &std::path::Path) {
-    for _ in 0..100 {
-        if Store::open(path).is_ok() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("store still locked");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_run_on_the_schedule_before_later_messages() {
     let dir = tempfile::tempdir().unwrap();
     let me = Ed25519Signer::from_secret([41; 32]);
-    let (su, cu) = units(dir.path(), CuConfig::default());
+    let Units { su, cu } = units(dir.path(), CuConfig::default());
     let (process, start) = spawn_cron(&su, &me, "40-milliseconds").await;
     let a = su
         .schedule(&eval(&me, &process, TICK_HANDLER), None)
@@ -123,7 +84,7 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
     let me = Ed25519Signer::from_secret([42; 32]);
     let path = dir.path().join("node.redb");
     let (process, hash) = {
-        let (su, cu) = units(dir.path(), CuConfig::default());
+        let Units { su, cu } = units(dir.path(), CuConfig::default());
         let (process, _) = spawn_cron(&su, &me, "25-milliseconds").await;
         let a = su
             .schedule(&eval(&me, &process, TICK_HANDLER), None)
@@ -159,7 +120,7 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
     wait_store_released(&path).await;
     // From slot 0: the same ticks fall between the same messages.
     {
-        let (_, cu) = units(
+        let Units { cu, .. } = units(
             dir.path(),
             CuConfig {
                 ignore_checkpoints: true,
@@ -170,7 +131,7 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
     }
     wait_store_released(&path).await;
     // From the checkpoint, which remembers how far the ticks had gone.
-    let (_, cu) = units(dir.path(), CuConfig::default());
+    let Units { cu, .. } = units(dir.path(), CuConfig::default());
     assert!(cu.checkpoint_slot(&process).unwrap().is_some());
     assert_eq!(memory_hash(&cu, &process).await, hash);
 }
@@ -179,7 +140,7 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
 async fn a_spawn_with_a_bad_interval_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let me = Ed25519Signer::from_secret([43; 32]);
-    let (su, _cu) = units(dir.path(), CuConfig::default());
+    let Units { su, .. } = units(dir.path(), CuConfig::default());
     let spawn = me
         .sign(
             ItemDraft::new("")

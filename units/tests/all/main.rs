@@ -4,3 +4,4 @@ mod cron;
 mod cu;
 mod message_props;
 mod su;
+mod support;
