@@ -175,3 +175,107 @@ async fn concurrent_appends_get_distinct_consecutive_slots_and_survive_reopen() 
         assert_eq!(a.hash_chain, b64::encode(link));
     }
 }
+
+/// One step of a random workload against the scheduler.
+#[derive(Debug, Clone)]
+enum Op {
+    Spawn,
+    /// A message to the n-th spawned process (modulo), or to an unknown one when none exists.
+    Send(usize),
+    /// Re-send the n-th item already sent (modulo): must be refused as a duplicate.
+    Replay(usize),
+    /// Move the process's clock fence (cron).
+    Advance(usize),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        1 => Just(Op::Spawn),
+        6 => any::<usize>().prop_map(Op::Send),
+        2 => any::<usize>().prop_map(Op::Replay),
+        1 => any::<usize>().prop_map(Op::Advance),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Against a model: every accepted message gets the next slot of its process, timestamps
+    /// never decrease, the hash chain links each slot to the one before, duplicates and unknown
+    /// targets are refused, and the stored log after reopening is exactly the model's.
+    #[test]
+    fn the_scheduler_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let me = Ed25519Signer::from_secret([61; 32]);
+            // process → (message ids in slot order, last timestamp)
+            let mut model: Vec<(ProcessId, Vec<[u8; 32]>, u64)> = Vec::new();
+            let mut sent: Vec<DataItem> = Vec::new();
+            {
+                let su = scheduler(dir.path());
+                for (n, op) in ops.iter().enumerate() {
+                    match op {
+                        Op::Spawn => {
+                            let item = me
+                                .sign(ItemDraft::new(format!("spawn {n}")).tag("Type", "Process"))
+                                .unwrap();
+                            let a = su.schedule(&item, None).await.unwrap();
+                            assert_eq!(a.slot, 0);
+                            assert_eq!(a.hash_chain, b64::encode(first_link(&ProcessId(item.id_bytes()))));
+                            model.push((ProcessId(item.id_bytes()), vec![item.id_bytes()], a.timestamp));
+                            sent.push(item);
+                        }
+                        Op::Send(k) if model.is_empty() => {
+                            let nowhere = ProcessId([*k as u8; 32]);
+                            let err = su.schedule(&message(&me, &nowhere, n), None).await.unwrap_err();
+                            assert!(matches!(err, ScheduleError::UnknownProcess(_)), "{err}");
+                        }
+                        Op::Send(k) => {
+                            let i = k % model.len();
+                            let item = message(&me, &model[i].0, n);
+                            let a = su.schedule(&item, None).await.unwrap();
+                            let (process, log, last) = &mut model[i];
+                            assert_eq!(a.slot as usize, log.len());
+                            assert!(a.timestamp >= *last);
+                            let previous = b64::decode_32(&su.log(process, a.slot - 1, a.slot - 1, 1).unwrap()[0].hash_chain).unwrap();
+                            assert_eq!(a.hash_chain, b64::encode(next_link(&previous, &item.id_bytes())));
+                            log.push(item.id_bytes());
+                            *last = a.timestamp;
+                            sent.push(item);
+                        }
+                        Op::Replay(k) if !sent.is_empty() => {
+                            let item = &sent[k % sent.len()];
+                            let err = su.schedule(item, None).await.unwrap_err();
+                            assert!(matches!(err, ScheduleError::Duplicate(_)), "{err}");
+                        }
+                        Op::Replay(_) => {}
+                        Op::Advance(k) if !model.is_empty() => {
+                            let i = k % model.len();
+                            let fence = su.advance(model[i].0).await.unwrap();
+                            assert!(fence >= model[i].2);
+                            model[i].2 = fence;
+                        }
+                        Op::Advance(_) => {}
+                    }
+                }
+            }
+            // Durable: a fresh scheduler on the same file sees exactly the model's logs.
+            for _ in 0..100 {
+                if Store::open(&dir.path().join("node.redb")).is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let su = scheduler(dir.path());
+            for (process, log, _) in &model {
+                let stored = su.log(process, 0, u64::MAX, usize::MAX).unwrap();
+                let ids: Vec<String> = stored.iter().map(|a| a.message.clone()).collect();
+                let expected: Vec<String> = log.iter().map(b64::encode).collect();
+                assert_eq!(ids, expected);
+                assert!(stored.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+            }
+        });
+    }
+}
