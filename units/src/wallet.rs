@@ -164,7 +164,7 @@ impl Signer for Wallet {
     fn owner(&self) -> Vec<u8> {
         self.signer.owner()
     }
-    fn sign_payload(&self, payload: &[u8; 48]) -> Vec<u8> {
+    fn sign_payload(&self, payload: &[u8; 48]) -> Result<Vec<u8>, crate::message::ItemError> {
         self.signer.sign_payload(payload)
     }
 }
