@@ -173,7 +173,11 @@ impl RsaSigner {
         let private = rsa::PrivateKey::from_components(n, e, d, primes)
             .map_err(|e| KeyError::new(format!("not a consistent RSA key: {e}")))?;
         // Exactly 4096 bits, checked above: 512 bytes, as the owner field wants.
-        let owner = private.n().as_ref().to_be_bytes_trimmed_vartime().into_vec();
+        let owner = private
+            .n()
+            .as_ref()
+            .to_be_bytes_trimmed_vartime()
+            .into_vec();
         Ok(Self {
             key: pss::SigningKey::new_with_salt_len(private, RSA_SALT_LEN),
             owner,
@@ -226,7 +230,8 @@ fn rsa_owner_key(owner: &[u8]) -> Option<rsa::PublicKey> {
     rsa::PublicKey::new_with_size_limits(n, BoxedUint::from(RSA_EXPONENT), {
         let bits = RSA_BITS as usize;
         bits..=bits
-    }).ok()
+    })
+    .ok()
 }
 
 impl DataItem {
@@ -298,7 +303,11 @@ mod tests {
         let signer = test_signer();
         assert_eq!(signer.address(), TEST_ADDRESS);
         let item = signer
-            .sign(ItemDraft::new("hello").tag("Action", "Eval").anchor([3; 32]))
+            .sign(
+                ItemDraft::new("hello")
+                    .tag("Action", "Eval")
+                    .anchor([3; 32]),
+            )
             .unwrap();
         assert_eq!(item.signature_type(), SignatureType::Arweave);
         assert_eq!(item.signature().len(), 512);
@@ -311,7 +320,11 @@ mod tests {
 
         // A random salt: the same draft never signs to the same id twice.
         let again = signer
-            .sign(ItemDraft::new("hello").tag("Action", "Eval").anchor([3; 32]))
+            .sign(
+                ItemDraft::new("hello")
+                    .tag("Action", "Eval")
+                    .anchor([3; 32]),
+            )
             .unwrap();
         assert_ne!(again.id(), item.id());
         again.verify().unwrap();
