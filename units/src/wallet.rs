@@ -56,6 +56,10 @@ pub struct Wallet {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a process holds one or two wallets; boxing would buy nothing"
+)]
 enum Key {
     Ed25519(Ed25519Signer),
     Rsa(RsaSigner),

@@ -227,11 +227,8 @@ fn rsa_number(text: &str, field: &str) -> Result<BoxedUint, KeyError> {
 /// The public key in a type-1 owner field, or `None` if it is not a 4096-bit RSA modulus.
 fn rsa_owner_key(owner: &[u8]) -> Option<rsa::PublicKey> {
     let n = BoxedUint::from_be_slice(owner, RSA_BITS).ok()?;
-    rsa::PublicKey::new_with_size_limits(n, BoxedUint::from(RSA_EXPONENT), {
-        let bits = RSA_BITS as usize;
-        bits..=bits
-    })
-    .ok()
+    let bits = RSA_BITS as usize;
+    rsa::PublicKey::new_with_size_limits(n, BoxedUint::from(RSA_EXPONENT), bits..=bits).ok()
 }
 
 impl DataItem {
