@@ -79,7 +79,7 @@ impl Node {
         let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, config.cu.clone());
         let default_module = cu.add_module(aos_vm::DEFAULT_MODULE)?;
         let su = Scheduler::new(store, writer, key.address(), default_module.clone());
-        let mu = Messenger::start(su, cu, key.signer().clone(), config.crank.clone());
+        let mu = Messenger::start(su, cu, key.ed25519_signer()?.clone(), config.crank.clone());
         let info = NodeInfo {
             address: key.address(),
             default_module,

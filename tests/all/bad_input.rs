@@ -1,6 +1,6 @@
 //! Bad input over HTTP gets a 4xx with a JSON `{error}` body, and the node keeps serving.
 
-use aos_units::message::{Ed25519Signer, ItemDraft, Signer, b64};
+use aos_units::message::{Ed25519Signer, ItemDraft, RsaSigner, Signer, b64};
 
 use crate::support::{TestNode, output};
 
@@ -29,6 +29,44 @@ async fn bad_inputs_are_refused_clearly_and_the_node_keeps_serving() {
     unsigned[2..66].fill(0);
     let (status, body) = node.post_bytes(unsigned).await;
     assert_eq!(status, 401, "{body}");
+
+    // Arweave (RSA, type 1) items: one bit of the data flipped, then an owner that is no RSA key.
+    let arweave = RsaSigner::from_jwk(include_bytes!(
+        "../../units/tests/fixtures/arweave-test-wallet.json"
+    ))
+    .unwrap();
+    let rsa_item = arweave
+        .sign(
+            ItemDraft::new("hello")
+                .tag("Action", "Hello")
+                .target(b64::decode_32(&process).unwrap()),
+        )
+        .unwrap();
+    let mut tampered = rsa_item.to_bytes();
+    *tampered.last_mut().unwrap() ^= 1;
+    let (status, body) = node.post_bytes(tampered).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("signature rejected: signature does not verify"),
+        "{body}"
+    );
+    let mut no_key = rsa_item.to_bytes();
+    no_key[2 + 512..2 + 1024].fill(0);
+    let (status, body) = node.post_bytes(no_key).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid arweave RSA public key"),
+        "{body}"
+    );
+    // The untouched item is accepted.
+    let (status, body) = node.post_item(&rsa_item).await;
+    assert_eq!(status, 202, "{body}");
 
     // A message to a process that does not exist.
     let stray = me

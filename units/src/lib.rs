@@ -3,6 +3,10 @@
 //! items), the node's keys (`wallet`), their redb store and their HTTP API.
 //!
 //! It never touches the terminal, and it computes nothing itself: evaluation belongs to `aos-vm`.
+//!
+//! Arweave's RSA-PSS signatures (type 1 items, Arweave wallet files) go through RustCrypto's `rsa`
+//! crate: a well-kept RSA-PSS implementation with constant-time bignum arithmetic and blinding,
+//! where hand-rolled 4096-bit bignum code would be slow and easy to get subtly wrong.
 
 #![warn(clippy::unwrap_used)]
 

@@ -1,5 +1,7 @@
 //! Wallets: key files in the JWK shape Arweave tools use. An ed25519 wallet is
-//! `{"kty":"OKP","crv":"Ed25519","d":<secret>,"x":<public>}` with base64url values.
+//! `{"kty":"OKP","crv":"Ed25519","d":<secret>,"x":<public>}` with base64url values; an Arweave
+//! wallet is an RSA JWK (`{"kty":"RSA","n":…,"e":"AQAB","d":…,"p":…,…}`) and signs type-1 items.
+//! New wallets are ed25519: smaller items and keys that take no time to make.
 //!
 //! A missing wallet is created on first use, readable by its owner only (mode 0600), because whoever
 //! reads it can sign as its owner.
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::message::{Ed25519Signer, Signer, b64};
+use crate::message::{Ed25519Signer, ItemError, RsaSigner, SignatureType, Signer, b64};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -32,6 +34,8 @@ pub enum WalletError {
     Random(String),
     #[error("no home directory: pass --wallet FILE")]
     NoHome,
+    #[error("this needs an ed25519 wallet, not an Arweave RSA one")]
+    NotEd25519,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -48,7 +52,26 @@ struct Jwk {
 /// A signing key loaded from (or saved to) a wallet file.
 #[derive(Debug, Clone)]
 pub struct Wallet {
-    signer: Ed25519Signer,
+    key: Key,
+}
+
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a process holds one or two wallets; boxing would buy nothing"
+)]
+enum Key {
+    Ed25519(Ed25519Signer),
+    Rsa(RsaSigner),
+}
+
+impl Key {
+    fn signer(&self) -> &dyn Signer {
+        match self {
+            Self::Ed25519(signer) => signer,
+            Self::Rsa(signer) => signer,
+        }
+    }
 }
 
 impl Wallet {
@@ -59,7 +82,15 @@ impl Wallet {
     }
 
     pub fn from_signer(signer: Ed25519Signer) -> Self {
-        Self { signer }
+        Self {
+            key: Key::Ed25519(signer),
+        }
+    }
+
+    pub fn from_rsa_signer(signer: RsaSigner) -> Self {
+        Self {
+            key: Key::Rsa(signer),
+        }
     }
 
     pub fn generate() -> Result<Self, WalletError> {
@@ -99,9 +130,15 @@ impl Wallet {
             reason: reason.to_owned(),
         };
         let jwk: Jwk = serde_json::from_slice(bytes).map_err(|e| format(&e.to_string()))?;
+        if jwk.kty == "RSA" {
+            return RsaSigner::from_jwk(bytes)
+                .map(Self::from_rsa_signer)
+                .map_err(|e| format(&e.to_string()));
+        }
         if jwk.kty != "OKP" || jwk.crv.as_deref() != Some("Ed25519") {
             return Err(format(&format!(
-                "expected kty OKP and crv Ed25519, found kty {}",
+                "expected an ed25519 key (kty OKP, crv Ed25519) or an Arweave one (kty RSA), \
+                 found kty {}",
                 jwk.kty
             )));
         }
@@ -113,16 +150,20 @@ impl Wallet {
         {
             return Err(format("x does not match the private key"));
         }
-        Ok(Self { signer })
+        Ok(Self::from_signer(signer))
     }
 
     /// The JWK text of this wallet (it contains the secret key).
     pub fn to_jwk(&self) -> String {
+        let signer = match &self.key {
+            Key::Ed25519(signer) => signer,
+            Key::Rsa(signer) => return signer.to_jwk(),
+        };
         let jwk = Jwk {
             kty: "OKP".into(),
             crv: Some("Ed25519".into()),
-            d: Some(b64::encode(self.signer.secret())),
-            x: Some(b64::encode(self.signer.public_key())),
+            d: Some(b64::encode(signer.secret())),
+            x: Some(b64::encode(signer.public_key())),
         };
         serde_json::to_string_pretty(&jwk).expect("a JWK always serialises")
     }
@@ -148,24 +189,28 @@ impl Wallet {
         file.sync_all().map_err(write)
     }
 
-    pub fn signer(&self) -> &Ed25519Signer {
-        &self.signer
+    /// The ed25519 key, for what signs only with ed25519 (the node's own messages).
+    pub fn ed25519_signer(&self) -> Result<&Ed25519Signer, WalletError> {
+        match &self.key {
+            Key::Ed25519(signer) => Ok(signer),
+            Key::Rsa(_) => Err(WalletError::NotEd25519),
+        }
     }
 
     pub fn address(&self) -> String {
-        self.signer.address()
+        crate::message::address_of(&self.owner())
     }
 }
 
 impl Signer for Wallet {
-    fn signature_type(&self) -> crate::message::SignatureType {
-        self.signer.signature_type()
+    fn signature_type(&self) -> SignatureType {
+        self.key.signer().signature_type()
     }
     fn owner(&self) -> Vec<u8> {
-        self.signer.owner()
+        self.key.signer().owner()
     }
-    fn sign_payload(&self, payload: &[u8; 48]) -> Vec<u8> {
-        self.signer.sign_payload(payload)
+    fn sign_payload(&self, payload: &[u8; 48]) -> Result<Vec<u8>, ItemError> {
+        self.key.signer().sign_payload(payload)
     }
 }
 
@@ -201,9 +246,12 @@ mod tests {
             Wallet::load(&path),
             Err(WalletError::Format { .. })
         ));
+        fs::write(&path, r#"{"kty":"EC","crv":"P-256"}"#).unwrap();
+        let err = Wallet::load(&path).unwrap_err().to_string();
+        assert!(err.contains("Ed25519") && err.contains("RSA"), "{err}");
         fs::write(&path, r#"{"kty":"RSA","n":"x"}"#).unwrap();
         let err = Wallet::load(&path).unwrap_err().to_string();
-        assert!(err.contains("Ed25519"), "{err}");
+        assert!(err.contains("missing field `e`"), "{err}");
         let other = Wallet::generate().unwrap();
         let mut jwk: serde_json::Value = serde_json::from_str(&other.to_jwk()).unwrap();
         jwk["x"] = serde_json::Value::String(b64::encode([1u8; 32]));
@@ -214,5 +262,49 @@ mod tests {
                 .to_string()
                 .contains("does not match")
         );
+    }
+
+    /// Made by arweave-js; see the message module's tests.
+    const ARWEAVE_JWK: &str = include_str!("../tests/fixtures/arweave-test-wallet.json");
+    const ARWEAVE_ADDRESS: &str = "1HgA38pUrF6DJwuFidnDe3_8wvoZjVjtk51D1jxg8Ys";
+
+    #[test]
+    fn arweave_rsa_wallets_load_and_sign_type_1_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("arweave.json");
+        fs::write(&path, ARWEAVE_JWK).unwrap();
+        // An existing file is read, never replaced by a new key.
+        for wallet in [
+            Wallet::load(&path).unwrap(),
+            Wallet::load_or_create(&path).unwrap(),
+        ] {
+            assert_eq!(wallet.address(), ARWEAVE_ADDRESS);
+            assert_eq!(wallet.signature_type(), SignatureType::Arweave);
+            let item = wallet
+                .sign(crate::message::ItemDraft::new("hi").tag("Action", "Eval"))
+                .unwrap();
+            assert_eq!(item.signature_type(), SignatureType::Arweave);
+            assert_eq!(item.owner_address(), ARWEAVE_ADDRESS);
+            item.verify().unwrap();
+            assert!(matches!(
+                wallet.ed25519_signer(),
+                Err(WalletError::NotEd25519)
+            ));
+            let written: serde_json::Value = serde_json::from_str(&wallet.to_jwk()).unwrap();
+            let original: serde_json::Value = serde_json::from_str(ARWEAVE_JWK).unwrap();
+            assert_eq!(written, original);
+        }
+        assert_eq!(fs::read_to_string(&path).unwrap(), ARWEAVE_JWK);
+    }
+
+    #[test]
+    fn ed25519_wallets_sign_type_2_items_and_give_their_key_to_the_node() {
+        let wallet = Wallet::generate().unwrap();
+        let key = wallet.ed25519_signer().unwrap();
+        assert_eq!(wallet.address(), key.address());
+        assert_eq!(wallet.signature_type(), SignatureType::Ed25519);
+        let item = wallet.sign(crate::message::ItemDraft::new("hi")).unwrap();
+        assert_eq!(item.owner_address(), wallet.address());
+        item.verify().unwrap();
     }
 }

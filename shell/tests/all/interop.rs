@@ -105,3 +105,95 @@ fn our_items_verify_in_arbundles() {
     std::fs::write(&item, bytes).unwrap();
     assert_eq!(node(&["verify", item.to_str().unwrap()])["valid"], false);
 }
+
+/// An Arweave wallet made once by arweave-js (shared with `aos-units`' tests).
+fn arweave_test_wallet() -> PathBuf {
+    repo_root().join("units/tests/fixtures/arweave-test-wallet.json")
+}
+
+fn inspect(home: &Path, item: &Path) -> std::process::Output {
+    aos(home)
+        .args(["item", "inspect"])
+        .arg(item)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn arbundles_rsa_items_inspect_valid_and_tampered_copies_exit_1() {
+    let home = tempfile::tempdir().unwrap();
+    let item = home.path().join("js-rsa.bin");
+    let wallet = arweave_test_wallet();
+    let js = node(&["sign-rsa", wallet.to_str().unwrap(), item.to_str().unwrap()]);
+    assert_eq!(js["signature_type"], 1);
+    let output = inspect(home.path(), &item);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ours = stdout_json(&output);
+    assert_eq!(ours["valid"], true);
+    assert_eq!(ours["signature_type"], 1);
+    assert_eq!(ours["signature_scheme"], "arweave");
+    assert_eq!(
+        ours["address"],
+        "1HgA38pUrF6DJwuFidnDe3_8wvoZjVjtk51D1jxg8Ys"
+    );
+    for field in ["id", "owner", "tags", "data", "target", "anchor"] {
+        assert_eq!(ours[field], js[field], "{field}");
+    }
+
+    let mut bytes = std::fs::read(&item).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01; // one bit of the data
+    std::fs::write(&item, bytes).unwrap();
+    let output = inspect(home.path(), &item);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout_json(&output)["valid"], false);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("signature does not verify"));
+}
+
+#[test]
+fn items_signed_with_an_arweave_wallet_verify_in_arbundles() {
+    let home = tempfile::tempdir().unwrap();
+    let wallet = home.path().join("arweave.json");
+    std::fs::copy(arweave_test_wallet(), &wallet).unwrap();
+    let item = home.path().join("rs-rsa.bin");
+    let output = aos(home.path())
+        .args(["item", "sign", "--wallet"])
+        .arg(&wallet)
+        .args([
+            "--tag",
+            "Action=Eval",
+            "--data",
+            "hello from an arweave wallet",
+            "-o",
+        ])
+        .arg(&item)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The wallet file was read, not replaced by a new key.
+    assert_eq!(
+        std::fs::read(&wallet).unwrap(),
+        std::fs::read(arweave_test_wallet()).unwrap()
+    );
+    let id = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let js = node(&["verify", item.to_str().unwrap()]);
+    assert_eq!(js["valid"], true);
+    assert_eq!(js["signature_type"], 1);
+    assert_eq!(js["id"], id);
+    assert_eq!(js["data"], "hello from an arweave wallet");
+
+    let mut bytes = std::fs::read(&item).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&item, bytes).unwrap();
+    assert_eq!(node(&["verify", item.to_str().unwrap()])["valid"], false);
+}

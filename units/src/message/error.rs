@@ -37,4 +37,17 @@ pub enum ItemError {
     BadOwner(&'static str),
     #[error("signature does not verify")]
     BadSignature,
+    #[error("signing failed: {0}")]
+    SigningFailed(String),
+}
+
+/// Key material that cannot sign: a wallet file of the wrong shape or an inconsistent key.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{0}")]
+pub struct KeyError(String);
+
+impl KeyError {
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
 }

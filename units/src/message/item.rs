@@ -11,7 +11,7 @@ use super::deep_hash::{Chunk, deep_hash};
 use super::error::ItemError;
 
 /// The signature schemes ANS-104 defines, with their signature and owner lengths. All can be decoded;
-/// [`SignatureType::Ed25519`] (and Arweave's RSA, once supported) can be verified.
+/// [`SignatureType::Ed25519`] (with Solana, its twin) and [`SignatureType::Arweave`] can be verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureType {

@@ -13,6 +13,6 @@ mod sign;
 
 pub use avro::{MAX_TAG_NAME_BYTES, MAX_TAG_VALUE_BYTES, MAX_TAGS};
 pub use deep_hash::{Chunk, deep_hash};
-pub use error::ItemError;
+pub use error::{ItemError, KeyError};
 pub use item::{DataItem, ItemDraft, SignatureType, Tag, address_of};
-pub use sign::{Ed25519Signer, Signer};
+pub use sign::{Ed25519Signer, RsaSigner, Signer};
