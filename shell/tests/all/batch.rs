@@ -86,6 +86,25 @@ fn a_43_character_id_names_the_process() {
 }
 
 #[test]
+fn an_arweave_rsa_wallet_owns_its_process() {
+    let home = tempfile::tempdir().unwrap();
+    let wallet = home.path().join("arweave.json");
+    fs::copy(
+        crate::support::repo_root().join("units/tests/fixtures/arweave-test-wallet.json"),
+        &wallet,
+    )
+    .unwrap();
+    // Its items are RSA-signed (type 1); the process's owner is the Arweave address.
+    aos_in(home.path())
+        .args(["rsa", "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Owner"])
+        .assert()
+        .success()
+        .stdout("1HgA38pUrF6DJwuFidnDe3_8wvoZjVjtk51D1jxg8Ys\n");
+}
+
+#[test]
 fn piped_stdin_is_one_chunk() {
     let home = tempfile::tempdir().unwrap();
     aos_in(home.path())
