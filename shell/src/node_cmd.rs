@@ -13,6 +13,7 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     // failed tick) through `tracing`; a node prints it on stderr. RUST_LOG overrides the level.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),

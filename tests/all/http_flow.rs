@@ -94,3 +94,65 @@ async fn spawn_eval_and_read_results_over_http() {
     assert_eq!(state.status(), 200);
     assert!(!state.bytes().await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_graphql_answers_for_modules_and_items_the_node_holds() {
+    let node = TestNode::start().await;
+    let me = aos_units::message::Ed25519Signer::from_secret([17; 32]);
+    let info = node.info().await;
+    let module = info["default_module"].as_str().unwrap().to_owned();
+    let process = node.spawn(&me, "gql").await;
+    let query = |ids: Vec<String>| {
+        serde_json::json!({
+            "query": "query GetTransactions ($transactionIds: [ID!]!) { transactions(ids: $transactionIds) { edges { node { owner { address } tags { name value } } } } }",
+            "variables": {"transactionIds": ids},
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let tag = |node: &serde_json::Value, name: &str| {
+        node["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["value"].as_str().unwrap().to_owned())
+    };
+    let (status, body) = node
+        .request(
+            reqwest::Method::POST,
+            "/graphql",
+            query(vec![module.clone()]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let found = &body["data"]["transactions"]["edges"][0]["node"];
+    // What aoconnect's spawn checks before it sends anything.
+    assert_eq!(tag(found, "Data-Protocol").as_deref(), Some("ao"));
+    assert_eq!(tag(found, "Type").as_deref(), Some("Module"));
+    for required in ["Module-Format", "Input-Encoding", "Output-Encoding"] {
+        assert!(tag(found, required).is_some(), "{required} missing: {body}");
+    }
+    let (_, body) = node
+        .request(
+            reqwest::Method::POST,
+            "/graphql",
+            query(vec![process.clone()]),
+        )
+        .await;
+    let found = &body["data"]["transactions"]["edges"][0]["node"];
+    assert_eq!(tag(found, "Name").as_deref(), Some("gql"));
+    assert_eq!(found["owner"]["address"], me.address());
+    let (_, body) = node
+        .request(
+            reqwest::Method::POST,
+            "/graphql",
+            query(vec!["B".repeat(43)]),
+        )
+        .await;
+    assert_eq!(body["data"]["transactions"]["edges"], serde_json::json!([]));
+    let (status, body) = node
+        .request(reqwest::Method::POST, "/graphql", b"{not json".to_vec())
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -16,7 +16,15 @@ fn node_ready() -> &'static Path {
     static READY: OnceLock<PathBuf> = OnceLock::new();
     READY.get_or_init(|| {
         let dir = interop_dir();
-        if !dir.join("node_modules/arbundles/package.json").exists() {
+        let installed = ["arbundles", "@permaweb/aoconnect", "arweave"]
+            .iter()
+            .all(|package| {
+                dir.join("node_modules")
+                    .join(package)
+                    .join("package.json")
+                    .exists()
+            });
+        if !installed {
             let status = Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&dir)
@@ -196,4 +204,33 @@ fn items_signed_with_an_arweave_wallet_verify_in_arbundles() {
     bytes[last] ^= 1;
     std::fs::write(&item, bytes).unwrap();
     assert_eq!(node(&["verify", item.to_str().unwrap()])["valid"], false);
+}
+
+/// AO's JavaScript client (`@permaweb/aoconnect`, unchanged) drives a real `aos node`: spawn,
+/// message, result, results, dryrun, monitor and unmonitor, signed by a fresh Arweave RSA key.
+#[test]
+fn aoconnect_drives_a_node_unchanged() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut node, url) = crate::batch::start_node(&home.path().join("node"), home.path());
+    let output = Command::new("node")
+        .arg("aoconnect.mjs")
+        .arg(&url)
+        .current_dir(node_ready())
+        .output()
+        .expect("node runs");
+    let _ = node.kill();
+    let _ = node.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "aoconnect.mjs failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.lines().last(), Some(r#"{"ok":true}"#), "{stdout}");
+    for step in ["spawn", "eval", "message", "results", "dryrun", "monitor"] {
+        assert!(
+            stdout.contains(&format!(r#""step":"{step}""#)),
+            "no {step} step in:\n{stdout}"
+        );
+    }
 }

@@ -53,13 +53,24 @@ pub fn env_json(process: &ProcessRecord) -> Value {
         },
         "Module": {
             "Id": process.module,
-            "Tags": [
-                {"name": "Data-Protocol", "value": "ao"},
-                {"name": "Type", "value": "Module"},
-                {"name": "Module-Format", "value": "wasm32-wasip1-lua54"},
-            ],
+            "Tags": module_tags(),
         },
     })
+}
+
+/// The tags a module carries (AO keeps them on the module's transaction; ours are built in):
+/// what a process sees in `ao.env.Module` and what the gateway route answers for a module id.
+pub fn module_tags() -> Value {
+    json!([
+        {"name": "Data-Protocol", "value": "ao"},
+        {"name": "Variant", "value": "ao.TN.1"},
+        {"name": "Type", "value": "Module"},
+        {"name": "Module-Format", "value": "wasm32-wasip1-lua54"},
+        {"name": "Input-Encoding", "value": "JSON-1"},
+        {"name": "Output-Encoding", "value": "JSON-1"},
+        {"name": "Memory-Limit", "value": "256-mb"},
+        {"name": "Compute-Limit", "value": "10000000000"},
+    ])
 }
 
 /// AO's data and anchors are text; bytes that are not UTF-8 travel as base64url.

@@ -14,7 +14,7 @@ use redb::{ReadableDatabase, ReadableTable};
 use serde_json::Value;
 use thiserror::Error;
 
-pub use input::{env_json, message_json};
+pub use input::{env_json, message_json, module_tags};
 
 use crate::cron::{CronSchedule, tick_message};
 use crate::message::{DataItem, b64};

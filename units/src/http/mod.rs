@@ -1,5 +1,6 @@
 //! AO's HTTP API over the units, on warp: the messenger under `/mu`, the scheduler under `/su`,
-//! the compute unit under `/cu`, node info at `/`. Paths and JSON shapes follow AO's units so
+//! the compute unit under `/cu`, node info at `/`, and the sliver of a gateway's GraphQL that AO's
+//! clients need at `/graphql`. Paths and JSON shapes follow AO's units so
 //! AO's client libraries can talk to a node (DESIGN.md §6).
 //!
 //! Routes are thin adapters: they parse, call one unit method and shape its answer. Every error is
@@ -10,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 mod cu;
+mod gateway;
 mod mu;
 mod reply;
 mod su;
@@ -44,12 +46,16 @@ pub fn routes(
     });
     let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));
     let su_routes = warp::path("su").and(su::routes(mu.clone()));
-    let cu_routes = warp::path("cu").and(cu::routes(mu));
+    let cu_routes = warp::path("cu").and(cu::routes(mu.clone()));
+    // Clients take the gateway to be at the node's root (`GATEWAY_URL` = the node's URL).
+    let gateway_routes = gateway::routes(mu);
     root.or(mu_routes)
         .unify()
         .or(su_routes)
         .unify()
         .or(cu_routes)
+        .unify()
+        .or(gateway_routes)
         .unify()
         .recover(reply::rejection)
         .unify()
