@@ -77,6 +77,8 @@ struct Hot {
     cron: Option<CronSchedule>,
     /// Every tick at or before this timestamp has been evaluated.
     cron_through: u64,
+    /// `Inner::failed_commits` when this state was loaded.
+    failures_seen: u64,
 }
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
@@ -107,6 +109,9 @@ struct Inner {
     /// The newest queued result commit known to be done (all earlier ones are done too: the
     /// writer commits in queue order).
     durable: tokio::sync::watch::Sender<u64>,
+    /// Result commits that failed since start; a checkpoint is only written when none failed
+    /// while it waited, or it could cover results that were never stored.
+    failed_commits: std::sync::atomic::AtomicU64,
 }
 
 impl ComputeUnit {
@@ -122,6 +127,7 @@ impl ComputeUnit {
                 clock: Default::default(),
                 queued: Mutex::new(0),
                 durable: tokio::sync::watch::channel(0).0,
+                failed_commits: Default::default(),
             }),
         }
     }
@@ -451,8 +457,11 @@ impl ComputeUnit {
             let hot = guard.as_mut().expect("put back above");
             let progressed = !batch.is_empty();
             self.queue_commit(process, batch);
-            if hot.since_checkpoint >= self.inner.config.checkpoint_every {
-                self.checkpoint(process, hot).await?;
+            if hot.since_checkpoint >= self.inner.config.checkpoint_every
+                && let Err(e) = self.checkpoint(process, hot).await
+            {
+                *guard = None;
+                return Err(e);
             }
             if hot.next_slot == hot.record.next_slot {
                 // The record we hold may be stale: refresh to see newly scheduled messages.
@@ -475,6 +484,10 @@ impl ComputeUnit {
             self.newest_checkpoint(process)?
         };
         let vm = self.inner.vm.clone();
+        let failures_seen = self
+            .inner
+            .failed_commits
+            .load(std::sync::atomic::Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
             let (instance, next_slot, link, cron_through) = match checkpoint {
                 Some(checkpoint) => {
@@ -503,6 +516,7 @@ impl ComputeUnit {
                 link,
                 since_checkpoint: 0,
                 cron_through,
+                failures_seen,
             })
         })
         .await
@@ -706,6 +720,9 @@ impl ComputeUnit {
         tokio::spawn(async move {
             if let Err(e) = committed.await {
                 tracing::error!(%process, "results were not stored: {e}");
+                inner
+                    .failed_commits
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 inner.hot.lock().expect("hot lock").remove(&process);
             }
             inner
@@ -717,6 +734,20 @@ impl ComputeUnit {
     async fn checkpoint(&self, process: &ProcessId, hot: &mut Hot) -> Result<(), CuError> {
         if hot.next_slot == 0 {
             return Ok(());
+        }
+        // Only over results that are stored: wait for the queued commits, and give up if one
+        // failed since this state was loaded (the caller then drops the state, and the process
+        // is recomputed from the previous checkpoint, storing what was lost).
+        let failures = || {
+            self.inner
+                .failed_commits
+                .load(std::sync::atomic::Ordering::SeqCst)
+        };
+        self.settle().await;
+        if failures() != hot.failures_seen {
+            return Err(CuError::Store(StoreError::Db(
+                "a result commit failed; checkpoint not taken".into(),
+            )));
         }
         let slot = hot.next_slot - 1;
         let mut bytes = hot.cron_through.to_be_bytes().to_vec();
