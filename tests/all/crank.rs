@@ -156,3 +156,27 @@ async fn a_dropped_node_lets_go_of_its_store() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_crank_covers_the_message_still_being_computed() {
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([16; 32]);
+    let sender = node.spawn(&me, "slow-sender").await;
+    let receiver = node.spawn(&me, "receiver").await;
+    node.eval(
+        &me,
+        &receiver,
+        "Got = 0 Handlers.add('n', 'Note', function() Got = Got + 1 end)",
+    )
+    .await;
+    // Posted and waited on at once: the Eval is still running when the wait starts, so nothing
+    // it sends is in the outbox yet — the wait must not take that for "delivered".
+    let slow = format!(
+        r#"local x = 0 for i = 1, 5000000 do x = x + i end
+           Send({{ Target = "{receiver}", Action = "Note" }})"#
+    );
+    let id = node.send(&me, &sender, &[("Action", "Eval")], &slow).await;
+    node.settle(&id).await;
+    let got = crate::support::output(&node.eval(&me, &receiver, "Got").await);
+    assert_eq!(got, "1");
+}

@@ -328,6 +328,22 @@ impl ComputeUnit {
             .ok_or_else(|| CuError::UnknownProcess(process.to_string()))
     }
 
+    /// Whether the result of the message at `slot` is stored (computed and durable).
+    pub fn has_result(&self, process: &ProcessId, slot: u64) -> Result<bool, CuError> {
+        let txn = self
+            .inner
+            .store
+            .db()
+            .begin_read()
+            .map_err(StoreError::from)?;
+        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
+        let found = table
+            .get(&log_key(process, slot)[..])
+            .map_err(StoreError::from)?
+            .is_some();
+        Ok(found)
+    }
+
     fn stored_result(&self, process: &ProcessId, slot: u64) -> Result<Option<Value>, CuError> {
         let txn = self
             .inner

@@ -179,8 +179,8 @@ impl Messenger {
         })
     }
 
-    /// Waits until nothing sent on behalf of `message` is still waiting in the outbox, or until
-    /// `timeout`. Returns whether the crank finished.
+    /// Waits until `message` itself has been computed and nothing sent on its behalf is still
+    /// waiting in the outbox, or until `timeout`. Returns whether the crank finished.
     pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<bool, MuError> {
         let mut progress = self.inner.progress.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -214,6 +214,14 @@ impl Messenger {
     }
 
     fn pending_for(&self, message: &str) -> Result<bool, MuError> {
+        // Until its own result is stored, what it sends is not in the outbox yet.
+        if let Some(id) = b64::decode_32(message) {
+            for (process, slot) in self.inner.su.store().placements(&id)? {
+                if !self.inner.cu.has_result(&process, slot)? {
+                    return Ok(true);
+                }
+            }
+        }
         if self
             .inner
             .delivering
