@@ -4,5 +4,6 @@
 mod bad_input;
 mod crank;
 mod cron;
+mod examples;
 mod http_flow;
 mod support;

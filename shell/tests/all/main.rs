@@ -1,6 +1,7 @@
 //! Tests of the `aos` binary, gathered into one test binary to save link time.
 
 mod batch;
+mod examples;
 mod faults;
 mod interop;
 mod item_cli;

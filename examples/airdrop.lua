@@ -1,0 +1,20 @@
+--- A batch script: hand out tokens from a process running the token blueprint.
+---   aos treasury --blueprint token < examples/airdrop.lua
+--- The whole file is one Eval; batch mode waits until every Transfer it sent has been delivered.
+local recipients = {
+  ["airdrop-recipient-1-xxxxxxxxxxxxxxxxxxxxxxx"] = "100",
+  ["airdrop-recipient-2-xxxxxxxxxxxxxxxxxxxxxxx"] = "250",
+  ["airdrop-recipient-3-xxxxxxxxxxxxxxxxxxxxxxx"] = "5",
+}
+
+-- Sorted, so the messages go out in the same order on every run (pairs has no fixed order).
+local names = {}
+for name in pairs(recipients) do table.insert(names, name) end
+table.sort(names)
+
+local sent = 0
+for _, name in ipairs(names) do
+  Send({ Target = ao.id, Action = "Transfer", Recipient = name, Quantity = recipients[name] })
+  sent = sent + 1
+end
+return "queued " .. sent .. " transfers"
