@@ -174,8 +174,9 @@ impl ComputeUnit {
         if let Some(result) = self.stored_result(process, slot)? {
             return Ok(result);
         }
+        let failures = self.failures();
         self.evaluate_through(process, slot).await?;
-        self.settle().await;
+        self.settle_stored(failures).await?;
         self.stored_result(process, slot)?
             .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
     }
@@ -187,6 +188,25 @@ impl ComputeUnit {
         let mut durable = self.inner.durable.subscribe();
         // Only fails if the sender is gone, which cannot happen while `self` holds it.
         let _ = durable.wait_for(|done| *done >= target).await;
+    }
+
+    /// [`Self::settle`], then an error if a result commit failed since `failures` was read: what
+    /// was computed is not in the store (it is computed again on the next read).
+    async fn settle_stored(&self, failures: u64) -> Result<(), CuError> {
+        self.settle().await;
+        if self.failures() != failures {
+            return Err(CuError::Store(StoreError::Db(
+                "results were computed but could not be stored; they will be computed again".into(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// How many queued result commits have failed since this unit started.
+    fn failures(&self) -> u64 {
+        self.inner
+            .failed_commits
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A receiver that changes whenever a result commit is done (the messenger's cranker
@@ -219,8 +239,9 @@ impl ComputeUnit {
         let record = self.record(process)?;
         let last = record.next_slot.saturating_sub(1).min(to);
         if from <= last {
+            let failures = self.failures();
             self.evaluate_through(process, last).await?;
-            self.settle().await;
+            self.settle_stored(failures).await?;
         }
         self.stored_range(store::RESULTS, process, from, to, limit)
     }
@@ -431,8 +452,9 @@ impl ComputeUnit {
         to: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Value)>, CuError> {
+        let failures = self.failures();
         self.evaluate_through(process, u64::MAX).await?;
-        self.settle().await;
+        self.settle_stored(failures).await?;
         self.stored_range(store::CRON_RESULTS, process, from, to, limit)
     }
 
@@ -500,10 +522,7 @@ impl ComputeUnit {
             self.newest_checkpoint(process)?
         };
         let vm = self.inner.vm.clone();
-        let failures_seen = self
-            .inner
-            .failed_commits
-            .load(std::sync::atomic::Ordering::SeqCst);
+        let failures_seen = self.failures();
         tokio::task::spawn_blocking(move || {
             let (instance, next_slot, link, cron_through) = match checkpoint {
                 Some(checkpoint) => {
@@ -754,13 +773,8 @@ impl ComputeUnit {
         // Only over results that are stored: wait for the queued commits, and give up if one
         // failed since this state was loaded (the caller then drops the state, and the process
         // is recomputed from the previous checkpoint, storing what was lost).
-        let failures = || {
-            self.inner
-                .failed_commits
-                .load(std::sync::atomic::Ordering::SeqCst)
-        };
         self.settle().await;
-        if failures() != hot.failures_seen {
+        if self.failures() != hot.failures_seen {
             return Err(CuError::Store(StoreError::Db(
                 "a result commit failed; checkpoint not taken".into(),
             )));

@@ -90,13 +90,25 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.to_string()))?;
         }
-        let db = match Database::create(path) {
-            Ok(db) => db,
+        match Database::create(path) {
+            Ok(db) => Self::with_tables(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(StoreError::Locked(path.display().to_string()));
+                Err(StoreError::Locked(path.display().to_string()))
             }
-            Err(e) => return Err(StoreError::Db(e.to_string())),
-        };
+            Err(e) => Err(StoreError::Db(e.to_string())),
+        }
+    }
+
+    /// Opens (or creates) the database on any storage redb can use: memory, or a disk that
+    /// fails on purpose (the storage-fault tests).
+    pub fn open_with_backend(backend: impl redb::StorageBackend) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .create_with_backend(backend)
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write()?;
         // Create every table up front so readers never meet a missing one.
         txn.open_table(MESSAGES)?;

@@ -3,5 +3,6 @@
 mod cron;
 mod cu;
 mod message_props;
+mod store_faults;
 mod su;
 mod support;

@@ -14,7 +14,11 @@ pub struct Units {
 
 /// An SU and a CU (scheduling as "NODE") on the store in `dir`.
 pub fn units(dir: &std::path::Path, config: CuConfig) -> Units {
-    let store = Store::open(&dir.join("node.redb")).unwrap();
+    units_on(Store::open(&dir.join("node.redb")).unwrap(), config)
+}
+
+/// An SU and a CU on an open store.
+pub fn units_on(store: Store, config: CuConfig) -> Units {
     let writer = Writer::start(store.clone());
     let vm = aos_vm::Vm::new(aos_vm::VmConfig {
         cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("aos-module-cache")),
