@@ -145,10 +145,7 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
         .block_on(session.dry_eval(GLOBALS_PROBE))
         .ok()
         .map(|result| {
-            *globals.lock().expect("globals lock") = output_text(&result)
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect();
+            *globals.lock().expect("globals lock") = names_of(&result);
             prompt_of(&result).unwrap_or_else(|| "aos> ".into())
         })
         .unwrap_or_else(|| "aos> ".into());
@@ -298,6 +295,9 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                 if let Some(next) = prompt_of(&result) {
                     prompt = next;
                 }
+                if !dry_run {
+                    refresh_globals(rt, &session, &globals);
+                }
             }
             Err(e) => print_error(color, &format!("{e:#}")),
         }
@@ -307,6 +307,24 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
 }
 
 const GLOBALS_PROBE: &str = "local names = {} for k in pairs(_G) do if type(k) == 'string' then names[#names + 1] = k end end table.sort(names) return table.concat(names, ' ')";
+
+fn names_of(probe: &Value) -> Vec<String> {
+    output_text(probe)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Re-reads the process's global names in the background (a dry-run, so nothing changes), so
+/// that what the last eval defined completes on Tab.
+fn refresh_globals(rt: &Handle, session: &Arc<Session>, globals: &Arc<Mutex<Vec<String>>>) {
+    let (session, globals) = (session.clone(), globals.clone());
+    rt.spawn(async move {
+        if let Ok(probe) = session.dry_eval(GLOBALS_PROBE).await {
+            *globals.lock().expect("globals lock") = names_of(&probe);
+        }
+    });
+}
 
 fn inbox_code(arg: &str) -> String {
     let n: usize = arg.parse().unwrap_or(10);

@@ -1,6 +1,6 @@
 //! The interactive REPL in a pseudo-terminal, against a real `aos node`: evaluation, multi-line
 //! input, `.load` with a `require`, blueprints, live messages above the prompt, a chatroom between
-//! two shells, and `.monitor`.
+//! two shells, `.monitor`, and the other dot-commands, Tab completion and history.
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -226,4 +226,84 @@ fn monitor_runs_cron_ticks_live_and_unmonitor_stops_them() {
     ask(&mut clock, ".unmonitor", "not monitoring");
     clock.send_line(".exit").unwrap();
     clock.exp_eof().unwrap();
+}
+
+#[test]
+fn dot_commands_editor_dryrun_pause_completion_and_history() {
+    let node = Node::start();
+    let home = node.home.path();
+    let mut alice = shell(home, &node.url, "alice", &[]);
+
+    ask(&mut alice, ".help", "this list");
+    ask(&mut alice, ".nope", "unknown command .nope");
+
+    // `.editor` collects lines until `.done` and sends them as one Eval; `.cancel` drops them.
+    ask(&mut alice, ".editor", "editor mode");
+    alice.send_line("Total = 0").unwrap();
+    ready(&mut alice);
+    alice
+        .send_line("for i = 1, 4 do Total = Total + i end")
+        .unwrap();
+    ready(&mut alice);
+    alice.send_line(".done").unwrap();
+    ready(&mut alice);
+    ask(&mut alice, "'total=' .. Total", "total=10");
+    ask(&mut alice, ".editor", "editor mode");
+    alice.send_line("Total = 99").unwrap();
+    ready(&mut alice);
+    alice.send_line(".cancel").unwrap();
+    ready(&mut alice);
+    ask(&mut alice, "'total=' .. Total", "total=10");
+
+    // `.dryrun`: evals are answered but change nothing, and the prompt says so.
+    ask(&mut alice, ".dryrun", "dry-run mode on");
+    alice.exp_string("[dry-run] alice@aos-").unwrap();
+    ask(&mut alice, "Total = 250 * 2 return Total", "500");
+    ask(&mut alice, ".dryrun", "dry-run mode off");
+    ask(&mut alice, "'total=' .. Total", "total=10");
+
+    // Tab completes dot-commands and the process's globals, including ones defined this session.
+    alice.send(".inb\t").unwrap();
+    alice.send_line("").unwrap();
+    alice.exp_string("Inbox is empty").unwrap();
+    ready(&mut alice);
+    alice.send("Tota\t").unwrap();
+    alice.send_line(" + 1").unwrap();
+    alice.exp_string("\r\n11\r\n").unwrap();
+    ready(&mut alice);
+
+    // `.pause` hides what arrives; `.live` shows what arrives from then on.
+    ask(
+        &mut alice,
+        "Handlers.add('hello', 'Hello', function(m) print('got: ' .. m.Data) end) return 'add' .. 'ed'",
+        "added",
+    );
+    let alice_id = process_id(&mut alice);
+    ask(&mut alice, ".pause", "live feed paused");
+    let hello = |data: &str| {
+        format!("Send({{ Target = '{alice_id}', Action = 'Hello', Data = '{data}' }})")
+    };
+    batch(&node, "bob", &hello("while-paused"));
+    // Longer than the feed's poll, so a paused feed had its chance to print.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    alice.send_line(".live").unwrap();
+    let during_pause = alice.exp_string("live feed on").unwrap();
+    ready(&mut alice);
+    batch(&node, "bob", &hello("while-live"));
+    let before = alice.exp_string("got: while-live").unwrap();
+    assert!(
+        !during_pause.contains("got: while-paused") && !before.contains("got: while-paused"),
+        "a paused feed printed: {during_pause:?} {before:?}"
+    );
+
+    alice.send_line(".exit").unwrap();
+    alice.exp_eof().unwrap();
+    // History is kept per process in the data dir.
+    let history = home
+        .join(".aos")
+        .join("history")
+        .join(format!("{alice_id}.txt"));
+    let kept =
+        std::fs::read_to_string(&history).unwrap_or_else(|e| panic!("{}: {e}", history.display()));
+    assert!(kept.contains("'total=' .. Total"), "{kept}");
 }
