@@ -225,3 +225,49 @@ fn url_talks_to_a_running_node_and_a_locked_data_dir_falls_back_to_it() {
     node.kill().unwrap();
     node.wait().unwrap();
 }
+
+#[test]
+fn spawn_flags_tag_the_new_process_and_pick_its_module() {
+    let home = tempfile::tempdir().unwrap();
+    let spawn_tags = r#"
+      local tags = {}
+      for k, v in pairs(ao.env.Process.Tags) do
+        if type(v) == "table" then tags[v.name] = v.value else tags[k] = v end
+      end
+      return tags.Color .. " " .. tags["Cron-Interval"] .. " " .. ao.env.Module.Id"#;
+    let output = aos_in(home.path())
+        .args(["tagged", "--tag-name", "Color", "--tag-value", "blue"])
+        .args(["--cron", "5-minutes", "--run", spawn_tags])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let words: Vec<&str> = stdout.split_whitespace().collect();
+    assert_eq!(words[..2], ["blue", "5-minutes"], "{stdout}");
+    let default_module = words[2];
+    assert_eq!(default_module.len(), 43, "{stdout}");
+
+    // The same module named explicitly spawns; a module the node does not have is refused.
+    aos_in(home.path())
+        .args([
+            "explicit",
+            "--module",
+            default_module,
+            "--run",
+            "ao.env.Module.Id",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("{default_module}\n"));
+    aos_in(home.path())
+        .args(["nomodule", "--module", &"M".repeat(43), "--run", "1"])
+        .assert()
+        .failure()
+        .stderr(contains("module").and(contains("M".repeat(43))));
+
+    aos_in(home.path())
+        .args(["odd", "--tag-name", "Color", "--run", "1"])
+        .assert()
+        .failure()
+        .stderr(contains("--tag-name and --tag-value come in pairs"));
+}
