@@ -23,7 +23,9 @@ fn run_prints_the_output_and_exits_0() {
         .args(["calc", "--run", "1 + 1"])
         .assert()
         .success()
-        .stdout("2\n");
+        .stdout("2\n")
+        // No spinner: stderr is not a terminal here.
+        .stderr("");
 }
 
 #[test]
