@@ -8,7 +8,8 @@
 mod input;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use redb::{ReadableDatabase, ReadableTable};
 use serde_json::Value;
@@ -47,6 +48,9 @@ pub enum CuError {
 pub struct CuConfig {
     /// Write a checkpoint after this many evaluated messages of a process.
     pub checkpoint_every: u64,
+    /// Also checkpoint every hot process that moved, this often, so that one which goes quiet
+    /// short of `checkpoint_every` is not replayed from far back after a crash. `None`: never.
+    pub checkpoint_interval: Option<Duration>,
     /// Processes kept instantiated in memory.
     pub max_hot: usize,
     /// Messages evaluated between two result commits.
@@ -60,6 +64,7 @@ impl Default for CuConfig {
     fn default() -> Self {
         Self {
             checkpoint_every: 1000,
+            checkpoint_interval: Some(Duration::from_secs(60)),
             max_hot: 256,
             batch: 512,
             ignore_checkpoints: false,
@@ -115,8 +120,9 @@ struct Inner {
 }
 
 impl ComputeUnit {
+    /// Inside a tokio runtime, also starts the periodic checkpoints of `config.checkpoint_interval`.
     pub fn new(store: Store, writer: Writer, vm: aos_vm::Vm, config: CuConfig) -> Self {
-        Self {
+        let cu = Self {
             inner: Arc::new(Inner {
                 store,
                 writer,
@@ -129,6 +135,31 @@ impl ComputeUnit {
                 durable: tokio::sync::watch::channel(0).0,
                 failed_commits: Default::default(),
             }),
+        };
+        if let Some(period) = cu.inner.config.checkpoint_interval
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(Self::checkpoint_periodically(
+                Arc::downgrade(&cu.inner),
+                period,
+            ));
+        }
+        cu
+    }
+
+    /// Holds no strong reference while it sleeps, so a dropped unit lets go of its store.
+    async fn checkpoint_periodically(unit: Weak<Inner>, period: Duration) {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first tick is immediate
+        loop {
+            ticks.tick().await;
+            let Some(inner) = unit.upgrade() else {
+                return;
+            };
+            if let Err(e) = (Self { inner }).checkpoint_all().await {
+                tracing::warn!("periodic checkpoint: {e}");
+            }
         }
     }
 
@@ -322,6 +353,8 @@ impl ComputeUnit {
     }
 
     /// Writes a checkpoint for every hot process that moved since its last one (graceful shutdown).
+    /// A process whose checkpoint is refused leaves the hot set (its state may cover results
+    /// that were never stored; it is recomputed on next use); the others are still checkpointed.
     pub async fn checkpoint_all(&self) -> Result<(), CuError> {
         let slots: Vec<(ProcessId, HotSlot)> = self
             .inner
@@ -331,15 +364,18 @@ impl ComputeUnit {
             .iter()
             .map(|(p, (slot, _))| (*p, slot.clone()))
             .collect();
+        let mut first_error = None;
         for (process, slot) in slots {
             let mut guard = slot.lock().await;
             if let Some(hot) = guard.as_mut()
                 && hot.since_checkpoint > 0
+                && let Err(e) = self.checkpoint(&process, hot).await
             {
-                self.checkpoint(&process, hot).await?;
+                *guard = None;
+                first_error.get_or_insert(e);
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn record(&self, process: &ProcessId) -> Result<ProcessRecord, CuError> {

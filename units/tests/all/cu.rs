@@ -81,3 +81,37 @@ async fn a_broken_hash_chain_stops_evaluation_with_a_clear_error() {
         other => panic!("expected a hash-chain error, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_process_is_checkpointed_after_the_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([33; 32]);
+    // Far from `checkpoint_every`: only the interval can write this checkpoint.
+    let u = units(
+        dir.path(),
+        aos_units::cu::CuConfig {
+            checkpoint_every: 1000,
+            checkpoint_interval: Some(std::time::Duration::from_millis(100)),
+            ..aos_units::cu::CuConfig::default()
+        },
+    );
+    let spawn = me.sign(ItemDraft::new("").tag("Type", "Process")).unwrap();
+    u.su.schedule(&spawn, None).await.unwrap();
+    let process = ProcessId(spawn.id_bytes());
+    for n in 1..=3 {
+        let a =
+            u.su.schedule(&eval_item(&me, &process, &format!("X = {n}")), None)
+                .await
+                .unwrap();
+        u.cu.result(&process, a.slot).await.unwrap();
+    }
+    let mut checkpoint = None;
+    for _ in 0..100 {
+        checkpoint = u.cu.checkpoint_slot(&process).unwrap();
+        if checkpoint == Some(3) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(checkpoint, Some(3));
+}
