@@ -44,7 +44,7 @@ pub fn routes(
             let mu = mu.clone();
             move |message: String, q: ProcessQuery| {
                 let mu = mu.clone();
-                async move { result(&mu, &message, q.process_id.as_deref()).await }
+                async move { answer(result(&mu, &message, q.process_id.as_deref()).await) }
             }
         });
     let results = warp::path!("results" / String)
@@ -54,7 +54,7 @@ pub fn routes(
             let mu = mu.clone();
             move |process: String, q: ResultsQuery| {
                 let mu = mu.clone();
-                async move { results(&mu, &process, &q).await }
+                async move { answer(results(&mu, &process, &q).await) }
             }
         });
     let cron = warp::path!("cron" / String)
@@ -64,7 +64,7 @@ pub fn routes(
             let mu = mu.clone();
             move |process: String, q: ResultsQuery| {
                 let mu = mu.clone();
-                async move { cron(&mu, &process, &q).await }
+                async move { answer(cron(&mu, &process, &q).await) }
             }
         });
     let dry_run = warp::path!("dry-run")
@@ -76,14 +76,14 @@ pub fn routes(
             let mu = mu.clone();
             move |q: ProcessQuery, body: bytes::Bytes| {
                 let mu = mu.clone();
-                async move { dry_run(&mu, q.process_id.as_deref(), &body).await }
+                async move { answer(dry_run(&mu, q.process_id.as_deref(), &body).await) }
             }
         });
     let state = warp::path!("state" / String)
         .and(warp::get())
         .then(move |process: String| {
             let mu = mu.clone();
-            async move { state(&mu, &process).await }
+            async move { answer(state(&mu, &process).await) }
         });
     info.or(result)
         .unify()
@@ -97,6 +97,13 @@ pub fn routes(
         .unify()
 }
 
+/// A handler's answer: the error side is a ready 4xx/5xx reply, so handlers can use `?`.
+type Answer = Result<Response, Response>;
+
+fn answer(a: Answer) -> Response {
+    a.unwrap_or_else(|error| error)
+}
+
 fn process_arg(process: Option<&str>) -> Result<ProcessId, Response> {
     let process =
         process.ok_or_else(|| reply::error(StatusCode::BAD_REQUEST, "process-id is required"))?;
@@ -108,56 +115,43 @@ fn process_arg(process: Option<&str>) -> Result<ProcessId, Response> {
     })
 }
 
-async fn result(mu: &Messenger, message: &str, process: Option<&str>) -> Response {
-    let process = match process_arg(process) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Some(message) = b64::decode_32(message) else {
-        return reply::error(
+async fn result(mu: &Messenger, message: &str, process: Option<&str>) -> Answer {
+    let process = process_arg(process)?;
+    let message = b64::decode_32(message).ok_or_else(|| {
+        reply::error(
             StatusCode::BAD_REQUEST,
             format!("message {message:?} is not a 43-character id"),
-        );
-    };
-    match mu.compute().result_of(&message, &process).await {
-        Ok(result) => reply::json(StatusCode::OK, &result),
-        Err(e) => reply::from_cu(e),
-    }
+        )
+    })?;
+    let result = mu
+        .compute()
+        .result_of(&message, &process)
+        .await
+        .map_err(reply::from_cu)?;
+    Ok(reply::json(StatusCode::OK, &result))
 }
 
-async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
-    let process = match process_arg(Some(process)) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (from, to) = match cursors(q, "slot number") {
-        Ok(range) => range,
-        Err(r) => return r,
-    };
-    match mu.compute().results(&process, from, to, usize::MAX).await {
-        Ok(all) => page(q, all),
-        Err(e) => reply::from_cu(e),
-    }
+async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Answer {
+    let process = process_arg(Some(process))?;
+    let (from, to) = cursors(q, "slot number")?;
+    let all = mu
+        .compute()
+        .results(&process, from, to, usize::MAX)
+        .await
+        .map_err(reply::from_cu)?;
+    Ok(page(q, all))
 }
 
 /// Results of cron ticks; the cursors are the ticks' timestamps (ms).
-async fn cron(mu: &Messenger, process: &str, q: &ResultsQuery) -> Response {
-    let process = match process_arg(Some(process)) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (from, to) = match cursors(q, "timestamp") {
-        Ok(range) => range,
-        Err(r) => return r,
-    };
-    match mu
+async fn cron(mu: &Messenger, process: &str, q: &ResultsQuery) -> Answer {
+    let process = process_arg(Some(process))?;
+    let (from, to) = cursors(q, "timestamp")?;
+    let all = mu
         .compute()
         .cron_results(&process, from, to, usize::MAX)
         .await
-    {
-        Ok(all) => page(q, all),
-        Err(e) => reply::from_cu(e),
-    }
+        .map_err(reply::from_cu)?;
+    Ok(page(q, all))
 }
 
 /// The inclusive key range a query's cursors ask for. AO's cursors are exclusive: results after
@@ -208,40 +202,33 @@ fn page(q: &ResultsQuery, all: Vec<(u64, Value)>) -> Response {
     )
 }
 
-async fn dry_run(mu: &Messenger, process: Option<&str>, body: &[u8]) -> Response {
-    let process = match process_arg(process) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+async fn dry_run(mu: &Messenger, process: Option<&str>, body: &[u8]) -> Answer {
+    let process = process_arg(process)?;
     let message: Value = match serde_json::from_slice(body) {
         Ok(v @ Value::Object(_)) => v,
         Ok(_) => {
-            return reply::error(
+            return Err(reply::error(
                 StatusCode::BAD_REQUEST,
                 "the dry-run body must be a JSON object",
-            );
+            ));
         }
         Err(e) => {
-            return reply::error(
+            return Err(reply::error(
                 StatusCode::BAD_REQUEST,
                 format!("the dry-run body is not JSON: {e}"),
-            );
+            ));
         }
     };
-    match mu.compute().dry_run(&process, message).await {
-        Ok(result) => reply::json(StatusCode::OK, &result),
-        Err(e) => reply::from_cu(e),
-    }
+    let result = mu
+        .compute()
+        .dry_run(&process, message)
+        .await
+        .map_err(reply::from_cu)?;
+    Ok(reply::json(StatusCode::OK, &result))
 }
 
-async fn state(mu: &Messenger, process: &str) -> Response {
-    let process = match process_arg(Some(process)) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match mu.compute().state(&process).await {
-        Ok(bytes) => warp::reply::with_header(bytes, "content-type", "application/octet-stream")
-            .into_response(),
-        Err(e) => reply::from_cu(e),
-    }
+async fn state(mu: &Messenger, process: &str) -> Answer {
+    let process = process_arg(Some(process))?;
+    let bytes = mu.compute().state(&process).await.map_err(reply::from_cu)?;
+    Ok(warp::reply::with_header(bytes, "content-type", "application/octet-stream").into_response())
 }
