@@ -387,32 +387,12 @@ impl ComputeUnit {
 
     /// Whether the result of the message at `slot` is stored (computed and durable).
     pub fn has_result(&self, process: &ProcessId, slot: u64) -> Result<bool, CuError> {
-        let txn = self
-            .inner
-            .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
-        let found = table
-            .get(&log_key(process, slot)[..])
-            .map_err(StoreError::from)?
-            .is_some();
-        Ok(found)
+        Ok(self.inner.store.result_bytes(process, slot)?.is_some())
     }
 
     fn stored_result(&self, process: &ProcessId, slot: u64) -> Result<Option<Value>, CuError> {
-        let txn = self
-            .inner
-            .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let table = txn.open_table(store::RESULTS).map_err(StoreError::from)?;
-        let value = table
-            .get(&log_key(process, slot)[..])
-            .map_err(StoreError::from)?;
-        Ok(value.map(|v| store::decode(v.value())).transpose()?)
+        let bytes = self.inner.store.result_bytes(process, slot)?;
+        Ok(bytes.map(|b| store::decode(&b)).transpose()?)
     }
 
     fn module(&self, id: &str) -> Result<aos_vm::Module, CuError> {

@@ -208,6 +208,19 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored result (JSON) of the message at `slot` of `process`.
+    pub fn result_bytes(
+        &self,
+        process: &ProcessId,
+        slot: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(RESULTS)?;
+        Ok(table
+            .get(&log_key(process, slot)[..])?
+            .map(|v| v.value().to_vec()))
+    }
+
     pub fn module(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(MODULES)?;
