@@ -1,4 +1,5 @@
-//! Bad input over HTTP gets a 4xx with a JSON `{error}` body, and the node keeps serving.
+//! Bad input over HTTP gets a 4xx with a JSON `{error}` body, and the node keeps serving; a handler
+//! that loops forever or eats memory fails only its own message.
 
 use aos_units::message::{Ed25519Signer, ItemDraft, RsaSigner, Signer, b64};
 
@@ -143,4 +144,38 @@ async fn bad_inputs_are_refused_clearly_and_the_node_keeps_serving() {
 
     // Still serving, state intact.
     assert_eq!(output(&node.eval(&me, &process, "1 + 2").await), "3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_or_greedy_handler_fails_its_message_and_the_process_keeps_its_state() {
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([17; 32]);
+    let process = node.spawn(&me, "greedy").await;
+    node.eval(&me, &process, "X = 1").await;
+
+    let forever = node.eval(&me, &process, "X = 2 while true do end").await;
+    let error = forever["Error"].as_str().unwrap_or_default();
+    assert!(error.contains("fuel"), "{forever}");
+
+    let greedy = node
+        .eval(
+            &me,
+            &process,
+            "X = 3 local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1024) .. i end",
+        )
+        .await;
+    let error = greedy["Error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("memory") || error.contains("fuel"),
+        "{greedy}"
+    );
+
+    // Neither left a trace, the process goes on, and so does the node.
+    assert_eq!(output(&node.eval(&me, &process, "X").await), "1");
+    assert_eq!(
+        output(&node.eval(&me, &process, "#string.rep('y', 1000)").await),
+        "1000"
+    );
+    let other = node.spawn(&me, "bystander").await;
+    assert_eq!(output(&node.eval(&me, &other, "6 * 7").await), "42");
 }
