@@ -289,12 +289,17 @@ fn dot_commands_editor_dryrun_pause_completion_and_history() {
     alice.send_line(".live").unwrap();
     let during_pause = alice.exp_string("live feed on").unwrap();
     ready(&mut alice);
+    // Half a line typed when the message arrives: it prints above, and the line survives.
+    alice.send("6 *").unwrap();
     batch(&node, "bob", &hello("while-live"));
     let before = alice.exp_string("got: while-live").unwrap();
     assert!(
         !during_pause.contains("got: while-paused") && !before.contains("got: while-paused"),
         "a paused feed printed: {during_pause:?} {before:?}"
     );
+    alice.send_line(" 7").unwrap();
+    alice.exp_string("\r\n42\r\n").unwrap();
+    ready(&mut alice);
 
     alice.send_line(".exit").unwrap();
     alice.exp_eof().unwrap();
