@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use aos::Node;
+use aos_units::cu::Order;
 use aos_units::message::{DataItem, b64};
 use aos_units::store::ProcessId;
 use serde_json::Value;
@@ -158,12 +159,32 @@ impl Connection {
         }
     }
 
-    /// Results after slot `after` (all when `None`), ascending.
+    /// Results after key `after` (from the start when `None`), ascending, up to 1000.
     pub async fn results_after(
         &self,
         process: &str,
         after: Option<u64>,
         feed: Feed,
+    ) -> Result<Vec<(u64, Value)>> {
+        self.results_page(process, after, feed, Order::Ascending, 1000)
+            .await
+    }
+
+    /// The key (slot or tick timestamp) of the newest result of `feed`, if there is one.
+    pub async fn newest_key(&self, process: &str, feed: Feed) -> Result<Option<u64>> {
+        let newest = self
+            .results_page(process, None, feed, Order::Descending, 1)
+            .await?;
+        Ok(newest.first().map(|(key, _)| *key))
+    }
+
+    async fn results_page(
+        &self,
+        process: &str,
+        after: Option<u64>,
+        feed: Feed,
+        order: Order,
+        limit: usize,
     ) -> Result<Vec<(u64, Value)>> {
         match self {
             Self::Embedded { node, .. } => {
@@ -171,8 +192,8 @@ impl Connection {
                 let from = after.map_or(0, |a| a + 1);
                 let cu = node.messenger().compute();
                 Ok(match feed {
-                    Feed::Messages => cu.results(&p, from, u64::MAX, 1000).await?,
-                    Feed::Cron => cu.cron_results(&p, from, u64::MAX, 1000).await?,
+                    Feed::Messages => cu.results(&p, from, u64::MAX, limit, order).await?,
+                    Feed::Cron => cu.cron_results(&p, from, u64::MAX, limit, order).await?,
                 })
             }
             Self::Remote { base, .. } => {
@@ -181,9 +202,13 @@ impl Connection {
                     Feed::Messages => "results",
                     Feed::Cron => "cron",
                 };
+                let sort = match order {
+                    Order::Ascending => "ASC",
+                    Order::Descending => "DESC",
+                };
                 let page = self
                     .get_json(&format!(
-                        "{base}/cu/{path}/{process}?from={from}&limit=1000"
+                        "{base}/cu/{path}/{process}?from={from}&limit={limit}&sort={sort}"
                     ))
                     .await?;
                 let mut out = Vec::new();

@@ -371,12 +371,8 @@ fn start_live_feed(
         // Start after what is there already: only what arrives from now on is news.
         let mut cursors = [(Feed::Messages, None), (Feed::Cron, None)];
         for (feed, cursor) in &mut cursors {
-            if let Ok(all) = session
-                .conn
-                .results_after(&session.process, None, *feed)
-                .await
-            {
-                *cursor = all.last().map(|(key, _)| *key);
+            if let Ok(newest) = session.conn.newest_key(&session.process, *feed).await {
+                *cursor = newest;
             }
         }
         loop {

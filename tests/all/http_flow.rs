@@ -53,6 +53,20 @@ async fn spawn_eval_and_read_results_over_http() {
         .await;
     assert_eq!(desc["edges"][0]["cursor"], "3");
     assert_eq!(desc["pageInfo"]["hasNextPage"], true);
+    let (_, desc) = node
+        .get(&format!("/cu/results/{process}?sort=desc&limit=3&to=3"))
+        .await;
+    let cursors: Vec<&str> = desc["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap())
+        .collect();
+    assert_eq!(cursors, ["3", "2", "1"]);
+    assert_eq!(desc["pageInfo"]["hasNextPage"], true, "slot 0 is left");
+    let (_, all) = node.get(&format!("/cu/results/{process}?limit=4")).await;
+    assert_eq!(all["edges"].as_array().unwrap().len(), 4);
+    assert_eq!(all["pageInfo"]["hasNextPage"], false);
 
     // A dry-run reads state and changes nothing.
     let body = serde_json::json!({"Owner": me.address(), "Tags": [{"name": "Action", "value": "Eval"}], "Data": "Counter"});

@@ -312,3 +312,35 @@ fn dot_commands_editor_dryrun_pause_completion_and_history() {
         std::fs::read_to_string(&history).unwrap_or_else(|e| panic!("{}: {e}", history.display()));
     assert!(kept.contains("'total=' .. Total"), "{kept}");
 }
+
+#[test]
+fn the_live_feed_of_a_long_lived_process_shows_only_what_is_new() {
+    let node = Node::start();
+    let home = node.home.path();
+    // More printed results than one page of the feed (1,000): none of them is news.
+    let setup = "Handlers.add('hello', 'Hello', function(m) print('got: ' .. m.Data) end)";
+    batch(&node, "busy", setup);
+    for round in 0..2 {
+        batch(
+            &node,
+            "busy",
+            &format!(
+                "for i = 1, 550 do Send({{ Target = ao.id, Action = 'Hello', Data = 'old-{round}-' .. i }}) end"
+            ),
+        );
+    }
+    let mut busy = shell(home, &node.url, "busy", &[]);
+    let busy_id = process_id(&mut busy);
+    // Longer than the feed's poll: old results had their chance to show.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    batch(
+        &node,
+        "bob",
+        &format!("Send({{ Target = '{busy_id}', Action = 'Hello', Data = 'fresh' }})"),
+    );
+    let before = busy.exp_string("got: fresh").unwrap();
+    assert!(
+        !before.contains("got: old"),
+        "old results shown as new: {before:?}"
+    );
+}

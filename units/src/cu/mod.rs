@@ -89,6 +89,13 @@ struct Hot {
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
 
 /// The compute unit of one node. Cheap to clone.
+/// Which end of a range of results comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
+
 #[derive(Clone)]
 pub struct ComputeUnit {
     inner: Arc<Inner>,
@@ -259,13 +266,14 @@ impl ComputeUnit {
         self.result(process, slot).await
     }
 
-    /// Results with `from <= slot <= to` (evaluating as needed), ascending, at most `limit`.
+    /// Results with `from <= slot <= to` (evaluating as needed), in `order`, at most `limit`.
     pub async fn results(
         &self,
         process: &ProcessId,
         from: u64,
         to: u64,
         limit: usize,
+        order: Order,
     ) -> Result<Vec<(u64, Value)>, CuError> {
         let record = self.record(process)?;
         let last = record.next_slot.saturating_sub(1).min(to);
@@ -274,10 +282,11 @@ impl ComputeUnit {
             self.evaluate_through(process, last).await?;
             self.settle_stored(failures).await?;
         }
-        self.stored_range(store::RESULTS, process, from, to, limit)
+        self.stored_range(store::RESULTS, process, from, to, limit, order)
     }
 
-    /// Rows of a `process ‖ u64`-keyed result table with `from <= key <= to`, ascending.
+    /// Rows of a `process ‖ u64`-keyed result table with `from <= key <= to`, the first `limit`
+    /// in `order` (read from the right end, so the newest few cost no more than the oldest few).
     fn stored_range(
         &self,
         table: redb::TableDefinition<&[u8], &[u8]>,
@@ -285,6 +294,7 @@ impl ComputeUnit {
         from: u64,
         to: u64,
         limit: usize,
+        order: Order,
     ) -> Result<Vec<(u64, Value)>, CuError> {
         let txn = self
             .inner
@@ -294,12 +304,13 @@ impl ComputeUnit {
             .map_err(StoreError::from)?;
         let table = txn.open_table(table).map_err(StoreError::from)?;
         let (lo, hi) = (log_key(process, from), log_key(process, to));
+        let range = table.range(&lo[..]..=&hi[..]).map_err(StoreError::from)?;
+        let rows: Box<dyn Iterator<Item = _>> = match order {
+            Order::Ascending => Box::new(range),
+            Order::Descending => Box::new(range.rev()),
+        };
         let mut out = Vec::new();
-        for entry in table
-            .range(&lo[..]..=&hi[..])
-            .map_err(StoreError::from)?
-            .take(limit)
-        {
+        for entry in rows.take(limit) {
             let (k, v) = entry.map_err(StoreError::from)?;
             let (_, key) = store::parse_log_key(k.value())
                 .ok_or_else(|| StoreError::Corrupt("result key".into()))?;
@@ -459,7 +470,7 @@ impl ComputeUnit {
         Ok(next)
     }
 
-    /// Stored results of cron ticks at `from <= timestamp <= to`, ascending, at most `limit`,
+    /// Stored results of cron ticks at `from <= timestamp <= to`, in `order`, at most `limit`,
     /// after evaluating the log to its end (ticks between messages are computed on the way).
     pub async fn cron_results(
         &self,
@@ -467,11 +478,12 @@ impl ComputeUnit {
         from: u64,
         to: u64,
         limit: usize,
+        order: Order,
     ) -> Result<Vec<(u64, Value)>, CuError> {
         let failures = self.failures();
         self.evaluate_through(process, u64::MAX).await?;
         self.settle_stored(failures).await?;
-        self.stored_range(store::CRON_RESULTS, process, from, to, limit)
+        self.stored_range(store::CRON_RESULTS, process, from, to, limit, order)
     }
 
     async fn evaluate(

@@ -7,6 +7,7 @@ use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
 use super::{MAX_BODY, reply};
+use crate::cu::Order;
 use crate::message::b64;
 use crate::mu::Messenger;
 use crate::store::ProcessId;
@@ -134,24 +135,26 @@ async fn result(mu: &Messenger, message: &str, process: Option<&str>) -> Answer 
 async fn results(mu: &Messenger, process: &str, q: &ResultsQuery) -> Answer {
     let process = process_arg(Some(process))?;
     let (from, to) = cursors(q, "slot number")?;
-    let all = mu
+    let (limit, order) = window(q);
+    let rows = mu
         .compute()
-        .results(&process, from, to, usize::MAX)
+        .results(&process, from, to, limit + 1, order)
         .await
         .map_err(reply::from_cu)?;
-    Ok(page(q, all))
+    Ok(page(rows, limit))
 }
 
 /// Results of cron ticks; the cursors are the ticks' timestamps (ms).
 async fn cron(mu: &Messenger, process: &str, q: &ResultsQuery) -> Answer {
     let process = process_arg(Some(process))?;
     let (from, to) = cursors(q, "timestamp")?;
-    let all = mu
+    let (limit, order) = window(q);
+    let rows = mu
         .compute()
-        .cron_results(&process, from, to, usize::MAX)
+        .cron_results(&process, from, to, limit + 1, order)
         .await
         .map_err(reply::from_cu)?;
-    Ok(page(q, all))
+    Ok(page(rows, limit))
 }
 
 /// The inclusive key range a query's cursors ask for. AO's cursors are exclusive: results after
@@ -178,20 +181,25 @@ fn cursors(q: &ResultsQuery, what: &str) -> Result<(u64, u64), Response> {
     Ok((from, to))
 }
 
-/// One page of `all` (ascending by key) in AO's CU shape, sorted and limited as `q` asks.
-fn page(q: &ResultsQuery, all: Vec<(u64, Value)>) -> Response {
+/// How many results a page holds and in which order, as `q` asks (AO's default: 25, ascending).
+fn window(q: &ResultsQuery) -> (usize, Order) {
     let descending = q
         .sort
         .as_deref()
         .is_some_and(|s| s.eq_ignore_ascii_case("DESC"));
-    let limit = q.limit.unwrap_or(25).clamp(1, 1000);
-    let ordered: Vec<&(u64, Value)> = if descending {
-        all.iter().rev().collect()
+    let order = if descending {
+        Order::Descending
     } else {
-        all.iter().collect()
+        Order::Ascending
     };
-    let has_next_page = ordered.len() > limit;
-    let edges: Vec<Value> = ordered
+    (q.limit.unwrap_or(25).clamp(1, 1000), order)
+}
+
+/// One page in AO's CU shape from `rows` already in page order: up to `limit` of them, and
+/// whether there are more (the caller reads one row beyond the page to know).
+fn page(rows: Vec<(u64, Value)>, limit: usize) -> Response {
+    let has_next_page = rows.len() > limit;
+    let edges: Vec<Value> = rows
         .into_iter()
         .take(limit)
         .map(|(key, result)| json!({"cursor": key.to_string(), "node": result}))

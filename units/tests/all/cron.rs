@@ -1,7 +1,7 @@
 //! Cron: ticks fall on the spawn's schedule, interleave with log messages by timestamp, and a
 //! replay (from slot 0 or from a checkpoint) reaches the same state.
 
-use aos_units::cu::{ComputeUnit, CuConfig};
+use aos_units::cu::{ComputeUnit, CuConfig, Order};
 use aos_units::message::{Ed25519Signer, ItemDraft, Signer};
 use aos_units::store::ProcessId;
 use aos_units::su::{ScheduleError, Scheduler};
@@ -68,7 +68,10 @@ async fn ticks_run_on_the_schedule_before_later_messages() {
     assert!(a.timestamp - ticks.last().unwrap() < 40);
 
     // Every tick's result is kept, handled or not (ticks before the handler print nothing).
-    let stored = cu.cron_results(&process, 0, u64::MAX, 1000).await.unwrap();
+    let stored = cu
+        .cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
+        .await
+        .unwrap();
     let expected = (a.timestamp - start) / 40;
     assert_eq!(stored.len() as u64, expected);
     assert_eq!(stored.last().unwrap().0, *ticks.last().unwrap());
@@ -94,7 +97,7 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         // Without a fence nothing runs: a message could still come before the due ticks.
         assert!(
-            cu.cron_results(&process, 0, u64::MAX, 1000)
+            cu.cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
                 .await
                 .unwrap()
                 .is_empty()
@@ -102,7 +105,10 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
         let fence = su.advance(process).await.unwrap();
         let next = cu.run_cron(&process, fence - 1).await.unwrap().unwrap();
         assert!(next >= fence && next - fence <= 25);
-        let ticks = cu.cron_results(&process, 0, u64::MAX, 1000).await.unwrap();
+        let ticks = cu
+            .cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
+            .await
+            .unwrap();
         assert!(ticks.len() >= 6, "{} ticks", ticks.len());
         assert!(ticks.iter().all(|(at, _)| *at < fence));
         // A message placed after the fence is timestamped at or after it.

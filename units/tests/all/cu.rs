@@ -1,6 +1,6 @@
 //! The compute unit: checkpoints and restart, and the hash-chain check on replay.
 
-use aos_units::cu::CuError;
+use aos_units::cu::{CuError, Order};
 use aos_units::message::{Ed25519Signer, ItemDraft, Signer};
 use aos_units::store::ProcessId;
 use redb::{ReadableDatabase, TableDefinition};
@@ -35,7 +35,10 @@ async fn restart_restores_the_newest_checkpoint_and_replays_the_rest() {
     let result = u.cu.result(&process, a.slot).await.unwrap();
     assert_eq!(output(&result), (1..=25).sum::<u64>().to_string());
     // The old results are still there, not recomputed into new ones.
-    let old = u.cu.results(&process, 5, 5, 1).await.unwrap();
+    let old =
+        u.cu.results(&process, 5, 5, 1, Order::Ascending)
+            .await
+            .unwrap();
     assert_eq!(output(&old[0].1), (1..=5).sum::<u64>().to_string());
 }
 
