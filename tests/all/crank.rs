@@ -50,6 +50,15 @@ async fn ping_pong_stops_at_the_depth_bound() {
         .unwrap();
     // depth 1 reaches b, depth 2 reaches a, … up to depth 6.
     assert_eq!(count_a + count_b, 6, "a={count_a} b={count_b}");
+    // The ended crank's fan-out count is forgotten: a long-running node does not pile them up.
+    let mu = node.node.messenger();
+    for _ in 0..100 {
+        if mu.cranks_in_progress() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mu.cranks_in_progress(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,6 +64,9 @@ impl Default for CrankLimits {
     }
 }
 
+/// Above this many fan-out counts, the cranker drops those of ended cranks before going on.
+const FANOUT_COUNTS_KEPT: usize = 4096;
+
 /// Where a submitted message landed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Submitted {
@@ -99,7 +102,7 @@ struct Inner {
     wake: Arc<Notify>,
     /// Bumped after every delivery round, so waiters re-check the outbox.
     progress: watch::Sender<u64>,
-    /// Deliveries made per user message since this node started.
+    /// Deliveries made per user message, for cranks that may not have ended.
     fanout: Mutex<HashMap<String, u32>>,
     /// Monitored processes and when each one's next tick is due (ms).
     monitors: Mutex<BTreeMap<ProcessId, u64>>,
@@ -198,6 +201,11 @@ impl Messenger {
         }
     }
 
+    /// Cranks whose deliveries the fan-out bound is still counting (ended ones are forgotten).
+    pub fn cranks_in_progress(&self) -> usize {
+        self.inner.fanout.lock().expect("fanout lock").len()
+    }
+
     /// Deliveries that could not be made.
     pub fn undeliverable(&self) -> Result<Vec<Undeliverable>, MuError> {
         let store = self.inner.su.store();
@@ -280,7 +288,14 @@ impl Messenger {
         loop {
             let batch = self.outbox(64)?;
             if batch.is_empty() {
+                // A delivery returns only once its target's result (and what that sends) is in
+                // the outbox, so an empty outbox means every crank has ended: forget their counts.
+                self.inner.fanout.lock().expect("fanout lock").clear();
                 return Ok(());
+            }
+            if self.inner.fanout.lock().expect("fanout lock").len() > FANOUT_COUNTS_KEPT {
+                // Under steady load the outbox may never run empty.
+                self.forget_ended_cranks()?;
             }
             for (seq, delivery) in batch {
                 *self.inner.delivering.lock().expect("delivering lock") =
@@ -357,6 +372,21 @@ impl Messenger {
                 self.remove(seq).await
             }
         }
+    }
+
+    /// Drops the fan-out counts of cranks with nothing left in the outbox.
+    fn forget_ended_cranks(&self) -> Result<(), MuError> {
+        let pending: std::collections::HashSet<String> = self
+            .outbox(usize::MAX)?
+            .into_iter()
+            .map(|(_, d)| d.pushed_for)
+            .collect();
+        self.inner
+            .fanout
+            .lock()
+            .expect("fanout lock")
+            .retain(|origin, _| pending.contains(origin));
+        Ok(())
     }
 
     /// Counts one more delivery for `origin`; false once it is over the fan-out bound.
