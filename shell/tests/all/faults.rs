@@ -1,5 +1,6 @@
 //! Faults: `kill -9` in the middle of a stream of messages loses nothing that was acknowledged,
-//! and the state recomputed after restart equals a clean replay of the log.
+//! and the state recomputed after restart equals a clean replay of the log; SIGTERM stops the
+//! node gracefully, with a checkpoint.
 
 use std::time::Duration;
 
@@ -154,4 +155,76 @@ async fn kill_9_mid_stream_loses_no_acknowledged_message() {
     );
     node.kill().unwrap();
     node.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_checkpoints_and_releases_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let (mut node, url) = start_node(&data, home.path());
+    let http = reqwest::Client::new();
+    let info: Value = http
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let me = Ed25519Signer::from_secret([22; 32]);
+    let ao = |draft: ItemDraft| me.sign(draft.tag("Data-Protocol", "ao")).unwrap();
+    let spawn = ao(ItemDraft::new("")
+        .tag("Type", "Process")
+        .tag("Module", info["default_module"].as_str().unwrap())
+        .tag("Scheduler", info["address"].as_str().unwrap()));
+    let process = post(&http, &url, spawn.to_bytes()).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut last = String::new();
+    for n in 1..=5 {
+        let item = ao(ItemDraft::new(format!("N = {n}"))
+            .tag("Type", "Message")
+            .tag("Action", "Eval")
+            .target(b64::decode_32(&process).unwrap()));
+        last = post(&http, &url, item.to_bytes()).await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    let computed = http
+        .get(format!("{url}/cu/result/{last}?process-id={process}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(computed.status(), 200);
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &node.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exit = None;
+    for _ in 0..200 {
+        exit = node.try_wait().unwrap();
+        if exit.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exit = exit.expect("the node did not stop within 10 s of SIGTERM");
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        !data.join("node.url").exists(),
+        "the node's URL file is left"
+    );
+
+    // The store is free, and holds a checkpoint at the last slot: the first 1,000-message
+    // checkpoint is far off, so only the shutdown wrote it.
+    let reopened = aos::Node::open(aos::NodeConfig::new(&data)).unwrap();
+    let id = aos_units::store::ProcessId::parse(&process).unwrap();
+    assert_eq!(
+        reopened.messenger().compute().checkpoint_slot(&id).unwrap(),
+        Some(5)
+    );
 }
