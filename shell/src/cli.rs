@@ -172,13 +172,10 @@ fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
             .zip(args.tag_values.iter().cloned())
             .collect(),
     };
-    let session = rt.block_on(Session::open(&opts))?;
-    // --load and --blueprint come first, in the order given: files, then blueprints.
+    // Read what --load and --blueprint name before connecting: a typo must not spawn a process.
+    let mut preloads: Vec<String> = Vec::new();
     for file in &args.load {
-        let bundle = bundle::bundle(file)?;
-        if let Some(code) = rt.block_on(preload(&session, &bundle.code))? {
-            return Ok(code);
-        }
+        preloads.push(bundle::bundle(file)?.code);
     }
     for name in &args.blueprints {
         let src = blueprints::source(name).with_context(|| {
@@ -187,7 +184,12 @@ fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
                 blueprints::names().join(", ")
             )
         })?;
-        if let Some(code) = rt.block_on(preload(&session, src))? {
+        preloads.push(src.to_owned());
+    }
+    let session = rt.block_on(Session::open(&opts))?;
+    // --load and --blueprint come first, in the order given: files, then blueprints.
+    for code in &preloads {
+        if let Some(code) = rt.block_on(preload(&session, code))? {
             return Ok(code);
         }
     }

@@ -61,6 +61,27 @@ pub fn data_dir(opts: &SessionOptions) -> Result<PathBuf> {
     }
 }
 
+/// Spawn flags only shape a new process; say so rather than drop them silently.
+fn warn_spawn_flags_unused(opts: &SessionOptions) {
+    let mut given = Vec::new();
+    if opts.cron.is_some() {
+        given.push("--cron");
+    }
+    if opts.module.is_some() {
+        given.push("--module");
+    }
+    if !opts.tags.is_empty() {
+        given.push("--tag-name/--tag-value");
+    }
+    if !given.is_empty() {
+        eprintln!(
+            "aos: {} exists already; {} only apply when a process is spawned",
+            opts.name,
+            given.join(", ")
+        );
+    }
+}
+
 impl Session {
     pub async fn open(opts: &SessionOptions) -> Result<Self> {
         let data_dir = data_dir(opts)?;
@@ -86,10 +107,12 @@ impl Session {
 
     async fn find_or_spawn(&mut self, opts: &SessionOptions) -> Result<String> {
         if opts.name.len() == 43 && b64::decode_32(&opts.name).is_some() {
+            warn_spawn_flags_unused(opts);
             return Ok(opts.name.clone());
         }
         let owner = self.wallet.address();
         if let Some(id) = self.conn.find_process(&owner, &opts.name).await? {
+            warn_spawn_flags_unused(opts);
             return Ok(id);
         }
         let mut draft = ItemDraft::new("")

@@ -273,3 +273,44 @@ fn spawn_flags_tag_the_new_process_and_pick_its_module() {
         .failure()
         .stderr(contains("--tag-name and --tag-value come in pairs"));
 }
+
+#[test]
+fn a_mistyped_blueprint_or_file_spawns_nothing_and_spawn_flags_on_an_old_process_are_flagged() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .args(["typo", "--blueprint", "tokn", "--run", "1"])
+        .assert()
+        .code(2)
+        .stderr(contains("no blueprint \"tokn\""));
+    aos_in(home.path())
+        .args(["typo", "--load", "/no/such/file.lua", "--run", "1"])
+        .assert()
+        .code(2)
+        .stderr(contains("/no/such/file.lua"));
+    // So the first run that works is the spawn, and its flags count.
+    let tag = "for _, t in ipairs(ao.env.Process.Tags) do if t.name == 'Flavor' then return t.value end end";
+    aos_in(home.path())
+        .args([
+            "typo",
+            "--tag-name",
+            "Flavor",
+            "--tag-value",
+            "mint",
+            "--run",
+            tag,
+        ])
+        .assert()
+        .success()
+        .stdout("mint\n")
+        .stderr("");
+    // Later, the same flags cannot change the process: said, not silently dropped.
+    aos_in(home.path())
+        .args(["typo", "--tag-name", "Flavor", "--tag-value", "lime"])
+        .args(["--cron", "1-minute", "--run", tag])
+        .assert()
+        .success()
+        .stdout("mint\n")
+        .stderr(contains(
+            "typo exists already; --cron, --tag-name/--tag-value only apply when a process is spawned",
+        ));
+}
