@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::connection::Crank;
 use crate::session::{Session, error_of, output_text};
 
 #[derive(Debug, Clone)]
@@ -24,18 +25,24 @@ pub async fn run(session: &Session, code: &str, opts: &BatchOptions) -> Result<E
         bar
     });
     let (id, result) = session.eval(code).await?;
-    let mut crank_done = true;
+    let mut crank = Crank {
+        done: true,
+        ..Crank::default()
+    };
     if let Some(timeout) = opts.wait {
         if let Some(bar) = &spinner {
             bar.set_message("delivering");
         }
-        crank_done = session.wait_cranked(&id, timeout).await?;
+        crank = session.wait_cranked(&id, timeout).await?;
     }
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
-    if !crank_done {
+    if !crank.done {
         eprintln!("aos: messages sent by this eval were still being delivered after the wait");
+    }
+    for (target, reason) in &crank.undeliverable {
+        eprintln!("aos: not delivered to {target}: {reason}");
     }
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -27,6 +27,15 @@ pub enum Feed {
     Cron,
 }
 
+/// How the delivery of what a message sent went.
+#[derive(Debug, Clone, Default)]
+pub struct Crank {
+    /// Everything was delivered (or given up on) before the wait ended.
+    pub done: bool,
+    /// `(target, reason)` of each delivery that could not be made.
+    pub undeliverable: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Connection {
     Embedded { node: Node, data_dir: String },
@@ -255,20 +264,48 @@ impl Connection {
     }
 
     /// Waits until what `message` set off has been delivered and computed (bounded).
-    pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<bool> {
+    pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<Crank> {
         match self {
             Self::Embedded { node, .. } => {
-                Ok(node.messenger().wait_cranked(message, timeout).await?)
+                let mu = node.messenger();
+                if !mu.wait_cranked(message, timeout).await? {
+                    return Ok(Crank::default());
+                }
+                let undeliverable = mu
+                    .undeliverable_for(message)?
+                    .iter()
+                    .map(|u| (u.target(), u.reason.clone()))
+                    .collect();
+                Ok(Crank {
+                    done: true,
+                    undeliverable,
+                })
             }
             Self::Remote { base, .. } => {
                 let deadline = tokio::time::Instant::now() + timeout;
                 loop {
                     let state = self.get_json(&format!("{base}/mu/crank/{message}")).await?;
                     if state.get("done").and_then(Value::as_bool) == Some(true) {
-                        return Ok(true);
+                        let text = |u: &Value, field: &str| {
+                            u.get(field)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        let undeliverable = state
+                            .get("undeliverable")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .map(|u| (text(u, "target"), text(u, "reason")))
+                            .collect();
+                        return Ok(Crank {
+                            done: true,
+                            undeliverable,
+                        });
                     }
                     if tokio::time::Instant::now() >= deadline {
-                        return Ok(false);
+                        return Ok(Crank::default());
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

@@ -11,7 +11,7 @@ use aos_units::store::StoreError;
 use aos_units::wallet::Wallet;
 use serde_json::{Value, json};
 
-use crate::connection::{Connection, NodeInfo};
+use crate::connection::{Connection, Crank, NodeInfo};
 
 /// How to reach a process.
 #[derive(Debug, Clone, Default)]
@@ -196,7 +196,7 @@ impl Session {
         self.conn.monitor(&self.process, &request, on).await
     }
 
-    pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<bool> {
+    pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<Crank> {
         self.conn.wait_cranked(message, timeout).await
     }
 }

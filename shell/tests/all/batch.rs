@@ -314,3 +314,45 @@ fn a_mistyped_blueprint_or_file_spawns_nothing_and_spawn_flags_on_an_old_process
             "typo exists already; --cron, --tag-name/--tag-value only apply when a process is spawned",
         ));
 }
+
+#[test]
+fn messages_that_cannot_be_delivered_are_reported_on_stderr() {
+    let home = tempfile::tempdir().unwrap();
+    aos_in(home.path())
+        .args([
+            "lost",
+            "--run",
+            "Send({ Target = 'short', Action = 'Hi' }) return 'sent'",
+        ])
+        .assert()
+        .success()
+        .stdout("sent\n")
+        .stderr(contains("aos: not delivered to short: no valid Target"));
+
+    // Over HTTP too: a well-formed id that no process on the node has.
+    let (node, url) = start_node(&home.path().join("node"), home.path());
+    let mut node = KillOnDrop(node);
+    let nobody = "B".repeat(42) + "A";
+    aos(home.path())
+        .args(["lost", "--url", &url, "--run"])
+        .arg(format!(
+            "Send({{ Target = '{nobody}', Action = 'Hi' }}) return 'sent'"
+        ))
+        .assert()
+        .success()
+        .stdout("sent\n")
+        .stderr(contains(format!(
+            "aos: not delivered to {nobody}: no process {nobody}"
+        )));
+    node.0.kill().unwrap();
+}
+
+/// A child process that does not outlive a failing test.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -30,10 +30,23 @@ pub fn routes(
         move |id: String| {
             let mu = mu.clone();
             async move {
-                match mu.wait_cranked(&id, std::time::Duration::ZERO).await {
-                    Ok(done) => reply::json(StatusCode::OK, &json!({"done": done})),
-                    Err(e) => reply::error(reply::mu_status(&e), e),
-                }
+                let done = match mu.wait_cranked(&id, std::time::Duration::ZERO).await {
+                    Ok(done) => done,
+                    Err(e) => return reply::error(reply::mu_status(&e), e),
+                };
+                // What could not be delivered, once there is nothing more to come.
+                let lost = match done.then(|| mu.undeliverable_for(&id)).transpose() {
+                    Ok(lost) => lost.unwrap_or_default(),
+                    Err(e) => return reply::error(reply::mu_status(&e), e),
+                };
+                let lost: Vec<_> = lost
+                    .iter()
+                    .map(|u| json!({"target": u.target(), "reason": u.reason}))
+                    .collect();
+                reply::json(
+                    StatusCode::OK,
+                    &json!({"done": done, "undeliverable": lost}),
+                )
             }
         }
     });

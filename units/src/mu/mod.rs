@@ -82,6 +82,21 @@ pub struct Undeliverable {
     pub reason: String,
 }
 
+impl Undeliverable {
+    /// Where the delivery was going, for people: the Target, or what a spawn or assignment is.
+    pub fn target(&self) -> String {
+        match &self.delivery.kind {
+            DeliveryKind::Message { body } => body
+                .get("Target")
+                .and_then(Value::as_str)
+                .unwrap_or("(no Target)")
+                .to_owned(),
+            DeliveryKind::Spawn { .. } => "(a new process)".to_owned(),
+            DeliveryKind::Assignment { processes, .. } => processes.join(", "),
+        }
+    }
+}
+
 /// The messenger of one node. Cheap to clone.
 #[derive(Clone)]
 pub struct Messenger {
@@ -204,6 +219,13 @@ impl Messenger {
     /// Cranks whose deliveries the fan-out bound is still counting (ended ones are forgotten).
     pub fn cranks_in_progress(&self) -> usize {
         self.inner.fanout.lock().expect("fanout lock").len()
+    }
+
+    /// Deliveries of the crank that `message` started that could not be made.
+    pub fn undeliverable_for(&self, message: &str) -> Result<Vec<Undeliverable>, MuError> {
+        let mut all = self.undeliverable()?;
+        all.retain(|u| u.delivery.pushed_for == message);
+        Ok(all)
     }
 
     /// Deliveries that could not be made.
