@@ -267,18 +267,16 @@ impl Connection {
     pub async fn wait_cranked(&self, message: &str, timeout: Duration) -> Result<Crank> {
         match self {
             Self::Embedded { node, .. } => {
-                let mu = node.messenger();
-                if !mu.wait_cranked(message, timeout).await? {
-                    return Ok(Crank::default());
-                }
-                let undeliverable = mu
-                    .undeliverable_for(message)?
-                    .iter()
-                    .map(|u| (u.target(), u.reason.clone()))
-                    .collect();
-                Ok(Crank {
-                    done: true,
-                    undeliverable,
+                let outcome = node.messenger().crank_outcome(message, timeout).await?;
+                Ok(match outcome {
+                    Some(lost) => Crank {
+                        done: true,
+                        undeliverable: lost
+                            .iter()
+                            .map(|u| (u.target(), u.reason.clone()))
+                            .collect(),
+                    },
+                    None => Crank::default(),
                 })
             }
             Self::Remote { base, .. } => {

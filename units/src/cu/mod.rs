@@ -88,7 +88,6 @@ struct Hot {
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
 
-/// The compute unit of one node. Cheap to clone.
 /// Which end of a range of results comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -96,6 +95,7 @@ pub enum Order {
     Descending,
 }
 
+/// The compute unit of one node. Cheap to clone.
 #[derive(Clone)]
 pub struct ComputeUnit {
     inner: Arc<Inner>,

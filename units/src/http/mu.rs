@@ -30,16 +30,13 @@ pub fn routes(
         move |id: String| {
             let mu = mu.clone();
             async move {
-                let done = match mu.wait_cranked(&id, std::time::Duration::ZERO).await {
-                    Ok(done) => done,
+                let outcome = match mu.crank_outcome(&id, std::time::Duration::ZERO).await {
+                    Ok(outcome) => outcome,
                     Err(e) => return reply::error(reply::mu_status(&e), e),
                 };
-                // What could not be delivered, once there is nothing more to come.
-                let lost = match done.then(|| mu.undeliverable_for(&id)).transpose() {
-                    Ok(lost) => lost.unwrap_or_default(),
-                    Err(e) => return reply::error(reply::mu_status(&e), e),
-                };
-                let lost: Vec<_> = lost
+                let done = outcome.is_some();
+                let lost: Vec<_> = outcome
+                    .unwrap_or_default()
                     .iter()
                     .map(|u| json!({"target": u.target(), "reason": u.reason}))
                     .collect();

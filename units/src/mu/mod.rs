@@ -221,11 +221,19 @@ impl Messenger {
         self.inner.fanout.lock().expect("fanout lock").len()
     }
 
-    /// Deliveries of the crank that `message` started that could not be made.
-    pub fn undeliverable_for(&self, message: &str) -> Result<Vec<Undeliverable>, MuError> {
-        let mut all = self.undeliverable()?;
-        all.retain(|u| u.delivery.pushed_for == message);
-        Ok(all)
+    /// [`Self::wait_cranked`], then, if the crank has ended, the deliveries of it that could not
+    /// be made. `None`: still going when `timeout` ran out.
+    pub async fn crank_outcome(
+        &self,
+        message: &str,
+        timeout: Duration,
+    ) -> Result<Option<Vec<Undeliverable>>, MuError> {
+        if !self.wait_cranked(message, timeout).await? {
+            return Ok(None);
+        }
+        let mut lost = self.undeliverable()?;
+        lost.retain(|u| u.delivery.pushed_for == message);
+        Ok(Some(lost))
     }
 
     /// Deliveries that could not be made.
