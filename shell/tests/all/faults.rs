@@ -22,12 +22,8 @@ async fn post(http: &reqwest::Client, url: &str, bytes: Vec<u8>) -> Option<Value
     response.json().await.ok()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_stream_loses_no_acknowledged_message() {
-    let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    let (mut node, url) = start_node(&data, home.path());
-    let http = reqwest::Client::new();
+/// Spawns a process for `me` on the node at `url` (its default module); returns the process id.
+async fn spawn(http: &reqwest::Client, url: &str, me: &Ed25519Signer) -> String {
     let info: Value = http
         .get(format!("{url}/"))
         .send()
@@ -36,7 +32,6 @@ async fn kill_9_mid_stream_loses_no_acknowledged_message() {
         .json()
         .await
         .unwrap();
-    let me = Ed25519Signer::from_secret([21; 32]);
     let spawn = me
         .sign(
             ItemDraft::new("")
@@ -47,10 +42,20 @@ async fn kill_9_mid_stream_loses_no_acknowledged_message() {
                 .tag("Scheduler", info["address"].as_str().unwrap()),
         )
         .unwrap();
-    let process = post(&http, &url, spawn.to_bytes()).await.unwrap()["id"]
+    post(http, url, spawn.to_bytes()).await.unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_stream_loses_no_acknowledged_message() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let (mut node, url) = start_node(&data, home.path());
+    let http = reqwest::Client::new();
+    let me = Ed25519Signer::from_secret([21; 32]);
+    let process = spawn(&http, &url, &me).await;
     let target = b64::decode_32(&process).unwrap();
 
     // Post a stream from a task; kill the node while requests are in flight.
@@ -163,24 +168,9 @@ async fn sigterm_checkpoints_and_releases_the_store() {
     let data = home.path().join("data");
     let (mut node, url) = start_node(&data, home.path());
     let http = reqwest::Client::new();
-    let info: Value = http
-        .get(format!("{url}/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let me = Ed25519Signer::from_secret([22; 32]);
     let ao = |draft: ItemDraft| me.sign(draft.tag("Data-Protocol", "ao")).unwrap();
-    let spawn = ao(ItemDraft::new("")
-        .tag("Type", "Process")
-        .tag("Module", info["default_module"].as_str().unwrap())
-        .tag("Scheduler", info["address"].as_str().unwrap()));
-    let process = post(&http, &url, spawn.to_bytes()).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let process = spawn(&http, &url, &me).await;
     let mut last = String::new();
     for n in 1..=5 {
         let item = ao(ItemDraft::new(format!("N = {n}"))
