@@ -18,12 +18,16 @@ impl TestNode {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut NodeConfig)) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), tune).await
+    }
+
+    /// A node on the data dir `dir` (e.g. one a previous node left: a restart).
+    pub async fn start_in(dir: tempfile::TempDir, tune: impl FnOnce(&mut NodeConfig)) -> Self {
         // RUST_LOG=aos_units=debug shows what the units do in the background.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .try_init();
-        let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::new(dir.path());
         config.vm.cache_dir = Some(shared_cache_dir());
         tune(&mut config);
@@ -153,15 +157,7 @@ impl TestNode {
         tags: &[(&str, &str)],
         data: &str,
     ) -> String {
-        let mut draft = ItemDraft::new(data)
-            .tag("Data-Protocol", "ao")
-            .tag("Variant", "ao.TN.1")
-            .tag("Type", "Message")
-            .target(b64::decode_32(process).unwrap());
-        for (name, value) in tags {
-            draft = draft.tag(*name, *value);
-        }
-        let item = signer.sign(draft).unwrap();
+        let item = signer.sign(Self::draft(process, tags, data)).unwrap();
         let (status, body) = self.post_item(&item).await;
         assert_eq!(status, 202, "{body}");
         body["id"].as_str().unwrap().to_owned()
@@ -186,6 +182,71 @@ impl TestNode {
             .await
             .unwrap();
         assert!(done, "crank of {message} did not finish");
+    }
+}
+
+impl TestNode {
+    /// Stops serving and drops the node without a shutdown (what a crash leaves), handing back
+    /// the data dir once the store is free.
+    pub async fn crash(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let dir = tempfile::TempDir::new().unwrap();
+        let data = std::mem::replace(&mut self._dir, dir);
+        drop(self);
+        for _ in 0..100 {
+            if !aos::Node::is_locked(data.path()) {
+                return data;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the crashed node did not let go of its store");
+    }
+
+    /// A message draft to `process`, with a fresh anchor (the caller signs it).
+    pub fn draft(process: &str, tags: &[(&str, &str)], data: &str) -> ItemDraft {
+        let mut draft = ItemDraft::new(data)
+            .tag("Data-Protocol", "ao")
+            .tag("Variant", "ao.TN.1")
+            .tag("Type", "Message")
+            .target(b64::decode_32(process).unwrap());
+        for (name, value) in tags {
+            draft = draft.tag(*name, *value);
+        }
+        // Signatures are deterministic: a unique anchor keeps two equal messages two messages.
+        static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut anchor = [b'0'; 32];
+        anchor[..20].copy_from_slice(format!("{n:020}").as_bytes());
+        draft.anchor = Some(anchor);
+        draft
+    }
+
+    /// Evaluates `code` and fails the test if the result carries an Error; returns the Output.
+    pub async fn eval_ok(&self, signer: &Ed25519Signer, process: &str, code: &str) -> String {
+        let result = self.eval(signer, process, code).await;
+        assert!(result["Error"].is_null(), "{result}");
+        output(&result)
+    }
+
+    /// Evaluates `code` until its Output is `want` (what other processes send arrives later).
+    pub async fn eventually(
+        &self,
+        signer: &Ed25519Signer,
+        process: &str,
+        code: &str,
+        want: &str,
+        timeout: std::time::Duration,
+    ) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let got = self.eval_ok(signer, process, code).await;
+            if got == want || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 

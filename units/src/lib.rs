@@ -10,6 +10,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod crank;
 pub mod cron;
 pub mod cu;
 pub mod http;

@@ -34,6 +34,30 @@ pub enum ScheduleError {
     Store(#[from] StoreError),
 }
 
+/// Whose fault a scheduling error is, which decides what a delivery does about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The input's: the same item will be refused again, so give up on it.
+    Refused,
+    /// The store's: the item may go through later, so retry it.
+    Failed,
+}
+
+impl ScheduleError {
+    /// Matched exhaustively, so a new variant has to say which it is.
+    pub fn fault(&self) -> Fault {
+        match self {
+            ScheduleError::Duplicate(_)
+            | ScheduleError::UnknownProcess(_)
+            | ScheduleError::UnknownMessage(_)
+            | ScheduleError::NoTarget
+            | ScheduleError::WrongScheduler(..)
+            | ScheduleError::BadCron(_) => Fault::Refused,
+            ScheduleError::Store(_) => Fault::Failed,
+        }
+    }
+}
+
 /// The scheduler of one node.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
@@ -140,7 +164,7 @@ impl Scheduler {
                 if placed.is_ok() {
                     messages.insert(&id[..], &bytes[..])?;
                     if let Some(seq) = outbox_done {
-                        txn.open_table(store::OUTBOX)?.remove(seq)?;
+                        store::outbox::fulfil(txn, seq)?;
                     }
                 }
                 Ok(placed)
@@ -200,7 +224,7 @@ impl Scheduler {
                 if placed.is_ok()
                     && let Some(seq) = outbox_done
                 {
-                    txn.open_table(store::OUTBOX)?.remove(seq)?;
+                    store::outbox::fulfil(txn, seq)?;
                 }
                 Ok(placed)
             })

@@ -16,9 +16,10 @@ pub fn message_json(
     read_only: bool,
 ) -> Value {
     let owner = item.owner_address();
-    // A process-to-process message arrives signed by the forwarding node and names its real sender
-    // in From-Process; whether to believe it is the process's call (ao.isTrusted).
-    let from = item.tag("From-Process").unwrap_or(&owner).to_owned();
+    // A process-to-process message arrives signed by the node (the process's scheduler) and names
+    // its real sender in From-Process. On anyone else's item that tag is an ordinary tag: a user
+    // cannot send as a process, nor make another address the owner of a spawn.
+    let from = crate::crank::sender(item, &process.scheduler);
     let target = item
         .target()
         .map(b64::encode)
@@ -86,12 +87,12 @@ mod tests {
     use super::*;
     use crate::message::{Ed25519Signer, ItemDraft, Signer};
 
-    fn record() -> ProcessRecord {
+    fn record(scheduler: &str) -> ProcessRecord {
         ProcessRecord {
             id: "P".repeat(43),
             owner: "O".repeat(43),
             module: "M".repeat(43),
-            scheduler: "S".repeat(43),
+            scheduler: scheduler.to_owned(),
             tags: vec![],
             timestamp: 1,
             next_slot: 2,
@@ -120,7 +121,7 @@ mod tests {
             epoch: 0,
             hash_chain: "chain".into(),
         };
-        let msg = message_json(&item, &assignment, &record(), false);
+        let msg = message_json(&item, &assignment, &record(&node.address()), false);
         assert_eq!(msg["From"], "sender-process");
         assert_eq!(msg["Owner"], node.address());
         assert_eq!(msg["Nonce"], 7);
@@ -130,8 +131,32 @@ mod tests {
         assert_eq!(msg["Tags"][0]["name"], "Action");
         let direct = node.sign(ItemDraft::new("x").target([1; 32])).unwrap();
         assert_eq!(
-            message_json(&direct, &assignment, &record(), true)["From"],
+            message_json(&direct, &assignment, &record(&node.address()), true)["From"],
             node.address()
         );
+    }
+
+    #[test]
+    fn a_user_cannot_send_as_a_process() {
+        let node = Ed25519Signer::from_secret([5; 32]);
+        let user = Ed25519Signer::from_secret([6; 32]);
+        let forged = user
+            .sign(
+                ItemDraft::new("")
+                    .tag("Type", "Process")
+                    .tag("From-Process", "victim-address"),
+            )
+            .unwrap();
+        let assignment = Assignment {
+            process: forged.id(),
+            slot: 0,
+            message: forged.id(),
+            timestamp: 1,
+            block_height: 0,
+            epoch: 0,
+            hash_chain: "chain".into(),
+        };
+        let msg = message_json(&forged, &assignment, &record(&node.address()), false);
+        assert_eq!(msg["From"], user.address());
     }
 }

@@ -17,11 +17,10 @@ use thiserror::Error;
 
 pub use input::{env_json, message_json, module_tags};
 
+use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
 use crate::message::{DataItem, b64};
-use crate::store::{
-    self, Delivery, DeliveryKind, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
-};
+use crate::store::{self, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key};
 use crate::su::{first_link, next_link};
 
 #[derive(Debug, Error)]
@@ -679,18 +678,12 @@ impl ComputeUnit {
             hot.next_slot += 1;
             hot.since_checkpoint += 1;
             hot.cron_through = hot.cron_through.max(assignment.timestamp);
-            // A forwarded message carries the crank it belongs to; a user's message starts one.
-            let pushed_for = item
-                .tag("Pushed-For")
-                .map_or_else(|| assignment.message.clone(), str::to_owned);
-            let depth = item
-                .tag(CRANK_DEPTH_TAG)
-                .and_then(|d| d.parse::<u32>().ok())
-                .unwrap_or(0);
             out.push(Evaluated {
-                at: At::Slot(assignment.slot),
-                pushed_for,
-                depth: depth.saturating_add(1),
+                at: Source::Slot(assignment.slot),
+                // A message the node forwarded carries the crank it belongs to; any other
+                // message starts one.
+                origin: CrankOrigin::of(&item, &hot.record.scheduler),
+                failed: outcome.error().is_some(),
                 result,
             });
         }
@@ -727,11 +720,11 @@ impl ComputeUnit {
             let result = parse_result(outcome.result_json())?;
             hot.cron_through = timestamp;
             hot.since_checkpoint += 1;
-            let id = message["Id"].as_str().unwrap_or_default().to_owned();
+            let id = message["Id"].as_str().unwrap_or_default();
             out.push(Evaluated {
-                at: At::Tick(timestamp),
-                pushed_for: id,
-                depth: 1,
+                at: Source::Tick(timestamp),
+                origin: CrankOrigin::tick(id),
+                failed: outcome.error().is_some(),
                 result,
             });
         }
@@ -755,21 +748,25 @@ impl ComputeUnit {
         let job = move |txn: &redb::WriteTransaction| {
             let mut results = txn.open_table(store::RESULTS)?;
             let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
-            let mut outbox = txn.open_table(store::OUTBOX)?;
-            let mut seq = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+            let sender = process.to_string();
             for evaluated in batch {
-                let table = match evaluated.at {
-                    At::Slot(_) => &mut results,
-                    At::Tick(_) => &mut cron_results,
+                let (table, at) = match evaluated.at {
+                    Source::Slot(slot) => (&mut results, slot),
+                    Source::Tick(timestamp) => (&mut cron_results, timestamp),
                 };
-                let key = log_key(&process, evaluated.at.key());
+                let key = log_key(&process, at);
                 if table.get(&key[..])?.is_some() {
                     continue;
                 }
                 table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
-                for delivery in deliveries(&process, &evaluated) {
-                    outbox.insert(seq, &store::encode(&delivery)[..])?;
-                    seq += 1;
+                // A failed message leaves no trace: whatever its result lists is not sent.
+                if evaluated.failed {
+                    continue;
+                }
+                for delivery in
+                    crank::deliveries(&sender, evaluated.at, &evaluated.origin, &evaluated.result)
+                {
+                    store::outbox::push(txn, &delivery)?;
                 }
             }
             Ok(())
@@ -848,31 +845,13 @@ struct StoredCheckpoint {
 }
 
 struct Evaluated {
-    at: At,
+    at: Source,
     /// The crank this message belongs to and the depth its deliveries will have.
-    pushed_for: String,
-    depth: u32,
+    origin: CrankOrigin,
+    /// Whether the VM failed the message (its state change was rolled back): the one verdict.
+    failed: bool,
     result: Value,
 }
-
-/// Where an evaluated message sits: a slot of the log, or a cron tick (by its timestamp).
-#[derive(Clone, Copy)]
-enum At {
-    Slot(u64),
-    Tick(u64),
-}
-
-impl At {
-    /// The u64 half of its result key.
-    fn key(self) -> u64 {
-        match self {
-            At::Slot(n) | At::Tick(n) => n,
-        }
-    }
-}
-
-/// The tag with which the messenger marks how many hops a forwarded message is from the user's.
-pub const CRANK_DEPTH_TAG: &str = "Crank-Depth";
 
 fn parse_result(json: &str) -> Result<Value, CuError> {
     serde_json::from_str(json).map_err(|e| CuError::Vm(format!("result is not JSON: {e}")))
@@ -903,58 +882,4 @@ fn fill_dry_run_fields(message: &mut Value, record: &ProcessRecord) {
         map.insert("From".into(), owner);
     }
     map.insert("Read-Only".into(), Value::Bool(true));
-}
-
-/// The deliveries a result asks for; none when it ended in `Error` (it leaves no trace).
-fn deliveries(process: &ProcessId, evaluated: &Evaluated) -> Vec<Delivery> {
-    let result = &evaluated.result;
-    if result.get("Error").is_some_and(|e| !e.is_null()) {
-        return Vec::new();
-    }
-    let (from_slot, from_tick) = match evaluated.at {
-        At::Slot(slot) => (slot, None),
-        At::Tick(timestamp) => (0, Some(timestamp)),
-    };
-    let make = |kind| Delivery {
-        from_process: process.to_string(),
-        from_slot,
-        from_tick,
-        pushed_for: evaluated.pushed_for.clone(),
-        depth: evaluated.depth,
-        kind,
-    };
-    let list = |name: &str| {
-        result
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut out = Vec::new();
-    for body in list("Messages") {
-        out.push(make(DeliveryKind::Message { body }));
-    }
-    for body in list("Spawns") {
-        out.push(make(DeliveryKind::Spawn { body }));
-    }
-    for body in list("Assignments") {
-        let message = body
-            .get("Message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let processes = body
-            .get("Processes")
-            .and_then(Value::as_array)
-            .map(|ps| {
-                ps.iter()
-                    .filter_map(|p| p.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.push(make(DeliveryKind::Assignment {
-            message: message.to_owned(),
-            processes,
-        }));
-    }
-    out
 }

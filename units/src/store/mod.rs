@@ -4,6 +4,7 @@
 //! (small, self-describing, readable with any tool); item bodies and snapshots are raw bytes.
 
 mod keys;
+pub mod outbox;
 mod records;
 mod writer;
 
@@ -15,7 +16,7 @@ use thiserror::Error;
 
 pub(crate) use keys::slot_key;
 pub use keys::{ProcessId, log_key, parse_log_key};
-pub use records::{Assignment, Delivery, DeliveryKind, ProcessRecord};
+pub use records::{Assignment, Delivery, DeliveryKind, ProcessRecord, Undeliverable};
 pub(crate) use records::{decode, encode};
 pub use writer::Writer;
 
@@ -38,10 +39,22 @@ pub(crate) const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("mo
 pub(crate) const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
 /// module id → wasm bytes.
 pub(crate) const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
-/// sequence → [`Delivery`] not yet handed to its target's scheduler.
+/// sequence → [`Delivery`] not yet handed to its target's scheduler (see `outbox`).
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
-/// outbox sequence → a delivery that could not be made, with the reason.
-pub(crate) const UNDELIVERABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("undeliverable");
+/// lane ‖ sequence → nothing: the outbox by target, in order.
+pub(crate) const OUTBOX_LANES: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_lanes");
+/// crank ‖ sequence → nothing: the outbox by the message that started each crank.
+pub(crate) const OUTBOX_CRANKS: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_cranks");
+/// crank ‖ sequence → [`Undeliverable`]: deliveries that could not be made, with the reason.
+pub(crate) const UNDELIVERABLE: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("undeliverable_by_crank");
+/// sequence → crank ‖ sequence: the undeliverable record in age order, for bounded retention.
+pub(crate) const UNDELIVERABLE_ORDER: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("undeliverable_order");
+/// Counters of the store (e.g. the next outbox sequence).
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The undeliverable table of stores written before it was indexed by crank; dropped at open.
+const UNDELIVERABLE_UNINDEXED: TableDefinition<u64, &[u8]> = TableDefinition::new("undeliverable");
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -121,7 +134,13 @@ impl Store {
         txn.open_table(CHECKPOINTS)?;
         txn.open_table(MODULES)?;
         txn.open_table(OUTBOX)?;
+        txn.open_table(OUTBOX_LANES)?;
+        txn.open_table(OUTBOX_CRANKS)?;
         txn.open_table(UNDELIVERABLE)?;
+        txn.open_table(UNDELIVERABLE_ORDER)?;
+        txn.open_table(META)?;
+        txn.delete_table(UNDELIVERABLE_UNINDEXED)?;
+        outbox::reindex(&txn)?;
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -68,6 +68,55 @@ pub enum DeliveryKind {
     },
 }
 
+impl Delivery {
+    /// The lane this delivery travels in: its target process for a message; for a spawn or an
+    /// assignment, the sending process (so one sender's spawns keep their order). Deliveries of
+    /// one lane are made in order, lanes independently of each other.
+    pub fn lane(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let (kind, key) = match &self.kind {
+            DeliveryKind::Message { body } => {
+                if let Some(target) = body
+                    .get("Target")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(crate::message::b64::decode_32)
+                {
+                    return target;
+                }
+                ("message", &self.from_process)
+            }
+            DeliveryKind::Spawn { .. } => ("spawn", &self.from_process),
+            DeliveryKind::Assignment { .. } => ("assignment", &self.from_process),
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(kind.as_bytes());
+        hasher.update(key.as_bytes());
+        hasher.finalize().into()
+    }
+}
+
+/// A delivery that could not be made, kept (for a bounded time) for inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undeliverable {
+    pub delivery: Delivery,
+    pub reason: String,
+}
+
+impl Undeliverable {
+    /// Where the delivery was going, for people: the Target, or what a spawn or assignment is.
+    pub fn target(&self) -> String {
+        match &self.delivery.kind {
+            DeliveryKind::Message { body } => body
+                .get("Target")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("(no Target)")
+                .to_owned(),
+            DeliveryKind::Spawn { .. } => "(a new process)".to_owned(),
+            DeliveryKind::Assignment { processes, .. } => processes.join(", "),
+        }
+    }
+}
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialise")
 }
