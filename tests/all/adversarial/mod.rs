@@ -3,5 +3,6 @@
 //! docs/runtime-semantics.md says what a user can and cannot do to another user's process.
 
 mod crank_tags;
+mod dry_run;
 mod lanes;
 mod wedge;

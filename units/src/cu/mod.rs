@@ -38,6 +38,8 @@ pub enum CuError {
     BadStoredMessage(String, String),
     #[error("vm: {0}")]
     Vm(String),
+    #[error("{0} dry-runs of process {1} are running already; try again when one has finished")]
+    Busy(usize, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -123,6 +125,49 @@ struct Inner {
     /// Result commits that failed since start; a checkpoint is only written when none failed
     /// while it waited, or it could cover results that were never stored.
     failed_commits: std::sync::atomic::AtomicU64,
+    /// Dry-runs running per process.
+    dry_runs: Mutex<HashMap<ProcessId, usize>>,
+    /// Turns for dry-runs node-wide.
+    dry_run_turns: tokio::sync::Semaphore,
+}
+
+/// Dry-runs of one process that may run at once.
+pub const DRY_RUNS_PER_PROCESS: usize = 2;
+/// Dry-runs evaluating at once on the node (others wait their turn). One: on a small machine
+/// the other cores stay with the processes' real messages, however many dry-runs are asked.
+pub const DRY_RUNS_AT_ONCE: usize = 1;
+
+/// One of a process's dry-run slots, given back on drop.
+struct DryRunSlot {
+    inner: Arc<Inner>,
+    process: ProcessId,
+}
+
+impl DryRunSlot {
+    fn take(inner: &Arc<Inner>, process: &ProcessId) -> Result<Self, CuError> {
+        let mut running = inner.dry_runs.lock().expect("dry-runs lock");
+        let count = running.entry(*process).or_insert(0);
+        if *count >= DRY_RUNS_PER_PROCESS {
+            return Err(CuError::Busy(*count, process.to_string()));
+        }
+        *count += 1;
+        Ok(Self {
+            inner: inner.clone(),
+            process: *process,
+        })
+    }
+}
+
+impl Drop for DryRunSlot {
+    fn drop(&mut self) {
+        let mut running = self.inner.dry_runs.lock().expect("dry-runs lock");
+        if let Some(count) = running.get_mut(&self.process) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.process);
+            }
+        }
+    }
 }
 
 impl ComputeUnit {
@@ -140,6 +185,8 @@ impl ComputeUnit {
                 queued: Mutex::new(0),
                 durable: tokio::sync::watch::channel(0).0,
                 failed_commits: Default::default(),
+                dry_runs: Mutex::new(HashMap::new()),
+                dry_run_turns: tokio::sync::Semaphore::new(DRY_RUNS_AT_ONCE),
             }),
         };
         if let Some(period) = cu.inner.config.checkpoint_interval
@@ -319,23 +366,42 @@ impl ComputeUnit {
     }
 
     /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
+    /// It runs on a copy of the process, so it never holds up the process's real messages: the
+    /// process is held only while its memory is copied. At most [`DRY_RUNS_PER_PROCESS`] run per
+    /// process at once (more are refused with [`CuError::Busy`]) and [`DRY_RUNS_AT_ONCE`] on the
+    /// node, so dry-runs cannot take every core from real work.
     pub async fn dry_run(&self, process: &ProcessId, mut message: Value) -> Result<Value, CuError> {
+        let _slot = DryRunSlot::take(&self.inner, process)?;
+        let _turn = self
+            .inner
+            .dry_run_turns
+            .acquire()
+            .await
+            .map_err(|e| CuError::Vm(e.to_string()))?;
         let record = self.record(process)?;
         let last = record.next_slot.saturating_sub(1);
         let slot = self.evaluate_through(process, last).await?;
-        let mut guard = slot.lock_owned().await;
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let (snapshot, module, record) = {
+            let guard = slot.lock().await;
             let hot = guard
-                .as_mut()
+                .as_ref()
                 .expect("evaluate_through leaves the process hot");
-            fill_dry_run_fields(&mut message, &hot.record);
-            let env = env_json(&hot.record);
-            let outcome = hot
+            let snapshot = hot
                 .process
+                .snapshot()
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            (snapshot, hot.process.module().clone(), hot.record.clone())
+        };
+        let vm = self.inner.vm.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut copy = vm
+                .restore(&module, &snapshot)
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            fill_dry_run_fields(&mut message, &record);
+            let env = env_json(&record);
+            let outcome = copy
                 .dry_run(&message.to_string(), &env.to_string())
                 .map_err(|e| CuError::Vm(e.to_string()))?;
-            drop(inner);
             parse_result(outcome.result_json())
         })
         .await
