@@ -7,4 +7,5 @@ mod crank;
 mod cron;
 mod examples;
 mod http_flow;
+mod recovery;
 mod support;

@@ -710,6 +710,14 @@ impl ComputeUnit {
         let env = env_json(&hot.record).to_string();
         let mut out = Vec::with_capacity(log.len());
         let caught_up = log.is_empty() || log.last().is_some_and(|a| a.slot == last);
+        // A replay skips what failed before: it left no state, and its result is stored.
+        let failed = match (log.first(), log.last()) {
+            (Some(first), Some(last)) => self
+                .inner
+                .store
+                .failed_slots(process, first.slot, last.slot)?,
+            _ => Default::default(),
+        };
         for assignment in log {
             self.evaluate_ticks(process, hot, assignment.timestamp, &env, &mut out, budget)?;
             if out.len() >= budget {
@@ -727,6 +735,12 @@ impl ComputeUnit {
                     process: process.to_string(),
                     slot: assignment.slot,
                 });
+            }
+            if failed.contains(&assignment.slot) {
+                hot.link = expected;
+                hot.next_slot += 1;
+                hot.cron_through = hot.cron_through.max(assignment.timestamp);
+                continue;
             }
             let bytes = self.inner.store.message(&id)?.ok_or_else(|| {
                 StoreError::Corrupt(format!("message {} missing", assignment.message))
@@ -827,6 +841,9 @@ impl ComputeUnit {
                 table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
                 // A failed message leaves no trace: whatever its result lists is not sent.
                 if evaluated.failed {
+                    if let Source::Slot(_) = evaluated.at {
+                        txn.open_table(store::FAILED)?.insert(&key[..], ())?;
+                    }
                     continue;
                 }
                 for delivery in

@@ -30,6 +30,9 @@ pub(crate) const SLOTS: TableDefinition<&[u8], u64> = TableDefinition::new("slot
 pub(crate) const PROCESSES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("processes");
 /// process ‖ slot → result JSON.
 pub(crate) const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("results");
+/// process ‖ slot → nothing: messages whose result is an error. They left no state, so a
+/// replay skips them instead of running (say) an endless loop again to its fuel limit.
+pub(crate) const FAILED: TableDefinition<&[u8], ()> = TableDefinition::new("failed");
 /// process ‖ tick timestamp → result JSON of a cron tick.
 pub(crate) const CRON_RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cron_results");
 /// process → nothing: processes whose cron ticks run in real time (see `crate::cron`).
@@ -129,6 +132,7 @@ impl Store {
         txn.open_table(SLOTS)?;
         txn.open_table(PROCESSES)?;
         txn.open_table(RESULTS)?;
+        txn.open_table(FAILED)?;
         txn.open_table(CRON_RESULTS)?;
         txn.open_table(MONITORS)?;
         txn.open_table(CHECKPOINTS)?;
@@ -238,6 +242,26 @@ impl Store {
         Ok(table
             .get(&log_key(process, slot)[..])?
             .map(|v| v.value().to_vec()))
+    }
+
+    /// The slots of `process` in `from..=to` whose result is an error.
+    pub fn failed_slots(
+        &self,
+        process: &ProcessId,
+        from: u64,
+        to: u64,
+    ) -> Result<std::collections::BTreeSet<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(FAILED)?;
+        let (lo, hi) = (log_key(process, from), log_key(process, to));
+        let mut out = std::collections::BTreeSet::new();
+        for entry in table.range(&lo[..]..=&hi[..])? {
+            let (k, _) = entry?;
+            if let Some((_, slot)) = parse_log_key(k.value()) {
+                out.insert(slot);
+            }
+        }
+        Ok(out)
     }
 
     pub fn module(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
