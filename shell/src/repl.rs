@@ -143,6 +143,12 @@ async fn wait_for(
     outcome
 }
 
+/// A Ctrl-C pressed while no wait was running (during a `.monitor`, say) must not stop the next.
+fn forget_old_interrupts(interrupts: &mut tokio::signal::unix::Signal) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    while let std::task::Poll::Ready(Some(())) = interrupts.poll_recv(&mut cx) {}
+}
+
 /// Runs the REPL until `.exit` or Ctrl-D.
 pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
     let style = Style::detect();
@@ -355,6 +361,7 @@ pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
             chunk.clone()
         };
         let outcome = rt.block_on(async {
+            forget_old_interrupts(&mut interrupts);
             if dry_run {
                 return wait_for(None, &mut interrupts, session.dry_eval(&code)).await;
             }

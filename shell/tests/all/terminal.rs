@@ -239,3 +239,61 @@ fn opening_a_process_you_do_not_own_says_so_and_offers_watch() {
     // Nothing reached alice's process.
     ask(&mut alice, "'inbox=' .. #Inbox", "inbox=0");
 }
+
+#[test]
+fn small_habits_banner_wallet_preload_confirmations_load_quotes_and_editor_print_delete() {
+    let node = Node::start();
+    let home = node.home.path();
+    let address = crate::support::wallet(&home.join("wallet.json"));
+    let lib = home.join("my lib.lua");
+    std::fs::write(&lib, "Quoted = 'from a quoted path'\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+    cmd.env("HOME", home)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .args([
+            "alice",
+            "--url",
+            &node.url,
+            "--blueprint",
+            "token",
+            "--wallet",
+        ])
+        .arg(home.join("wallet.json"));
+    let mut alice = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
+    alice.exp_string("blueprint token loaded").unwrap();
+    alice.exp_string(&format!("wallet {address}")).unwrap();
+    ready(&mut alice);
+
+    ask(
+        &mut alice,
+        &format!(".load \"{}\"", lib.display()),
+        "loading",
+    );
+    ask(&mut alice, "Quoted", "from a quoted path");
+    ask(&mut alice, ".load", ".load needs a file");
+    ask(&mut alice, ".inbox foo", ".inbox takes a number");
+
+    // An unterminated string is sent at once; the next line is a line of its own.
+    alice.send_line("x = \"abc").unwrap();
+    alice.exp_string("unfinished string").unwrap();
+    ready(&mut alice);
+    ask(&mut alice, "'next' .. ' line'", "next line");
+
+    ask(&mut alice, ".editor", "editor mode");
+    for line in ["Sum = 1", "Sum = Sum + 10", "Sum = Sum + 100"] {
+        alice.send_line(line).unwrap();
+        ready(&mut alice);
+    }
+    alice.send_line(".delete").unwrap();
+    alice.exp_string("deleted: Sum = Sum + 100").unwrap();
+    ready(&mut alice);
+    alice.send_line(".print").unwrap();
+    alice.exp_string("2| Sum = Sum + 10").unwrap();
+    ready(&mut alice);
+    alice.send_line(".done").unwrap();
+    ready(&mut alice);
+    ask(&mut alice, "'sum=' .. Sum", "sum=11");
+    alice.send_line(".exit").unwrap();
+    alice.exp_eof().unwrap();
+}
