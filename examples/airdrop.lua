@@ -1,6 +1,9 @@
 --- A batch script: hand out tokens from a process running the token blueprint.
 ---   aos treasury --blueprint token < examples/airdrop.lua
 --- The whole file is one Eval; batch mode waits until every Transfer it sent has been delivered.
+--- Expect three lines on stderr, one per recipient: "aos: not delivered to airdrop-recipient-N-…:
+--- no valid Target". The token's Credit-Notice goes to each recipient, and these made-up names
+--- are not processes; the balances are credited all the same.
 local recipients = {
   ["airdrop-recipient-1-xxxxxxxxxxxxxxxxxxxxxxx"] = "100",
   ["airdrop-recipient-2-xxxxxxxxxxxxxxxxxxxxxxx"] = "250",

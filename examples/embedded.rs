@@ -2,8 +2,8 @@
 //! other ping it, and read the reply from the first one's Inbox.
 //!
 //! ```sh
-//! cargo run --example embedded            # a throw-away data dir
-//! cargo run --example embedded -- DIR     # keep the node's store in DIR
+//! cargo run -p aos --example embedded            # a throw-away data dir
+//! cargo run -p aos --example embedded -- DIR     # keep the node's store in DIR
 //! ```
 //!
 //! What `aos` (the shell) does for every line you type is the same: sign an item, hand it to the

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::connection::Crank;
+use crate::connection::{Crank, Feed};
 use crate::session::{Session, error_of, output_text};
 
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
     pub json: bool,
     pub wait: Option<Duration>,
+    /// Evaluate read-only (`--dry-run`): nothing is stored or sent.
+    pub dry_run: bool,
 }
 
 pub async fn run(session: &Session, code: &str, opts: &BatchOptions) -> Result<ExitCode> {
@@ -24,6 +26,13 @@ pub async fn run(session: &Session, code: &str, opts: &BatchOptions) -> Result<E
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
+    if opts.dry_run {
+        let result = session.dry_eval(code).await?;
+        if let Some(bar) = spinner {
+            bar.finish_and_clear();
+        }
+        return report(&result, opts.json);
+    }
     let (id, result) = session.eval(code).await?;
     let mut crank = Crank {
         done: true,
@@ -44,15 +53,57 @@ pub async fn run(session: &Session, code: &str, opts: &BatchOptions) -> Result<E
     for (target, reason) in &crank.undeliverable {
         eprintln!("aos: not delivered to {target}: {reason}");
     }
-    if opts.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+    // Only a script that waits on a reply has more to say later; any other script's later
+    // results are other messages' business (notices of its own sends, say).
+    let receives = code.contains("receive(") || code.contains("Receive(");
+    let later = match opts.wait {
+        Some(_) if receives && !opts.json => printed_after(session, &id).await,
+        _ => Vec::new(),
+    };
+    let code = report(&result, opts.json)?;
+    for text in later {
+        println!("{text}");
+    }
+    Ok(code)
+}
+
+/// What the process printed in the messages after the eval, up to now: the part of an eval
+/// after `.receive()` runs when the reply arrives, in the reply's own result.
+async fn printed_after(session: &Session, eval: &str) -> Vec<String> {
+    let Ok(Some(slot)) = session.conn.slot_of(eval, &session.process).await else {
+        return Vec::new();
+    };
+    let Ok(later) = session
+        .conn
+        .results_after(&session.process, Some(slot), Feed::Messages)
+        .await
+    else {
+        return Vec::new();
+    };
+    later
+        .iter()
+        .filter(|(_, result)| {
+            result
+                .pointer("/Output/print")
+                .and_then(serde_json::Value::as_bool)
+                == Some(true)
+        })
+        .map(|(_, result)| output_text(result))
+        .filter(|text| !text.is_empty())
+        .collect()
+}
+
+/// Prints a result's Output (or all of it as JSON) and its error; exit 1 on an error.
+fn report(result: &serde_json::Value, json: bool) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(result)?);
     } else {
-        let text = output_text(&result);
+        let text = output_text(result);
         if !text.is_empty() {
             println!("{text}");
         }
     }
-    match error_of(&result) {
+    match error_of(result) {
         Some(error) => {
             eprintln!("{error}");
             Ok(ExitCode::from(1))

@@ -9,8 +9,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::batch::{self, BatchOptions};
-use crate::session::{Session, SessionOptions, error_of};
-use crate::{blueprints, bundle, item_cmd, node_cmd, repl};
+use crate::connection::Endpoints;
+use crate::session::{Purpose, Session, SessionOptions, error_of};
+use crate::style::Style;
+use crate::{blueprints, bundle, item_cmd, live, node_cmd, repl};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +42,55 @@ pub struct ShellArgs {
     /// Talk to a running `aos node` (e.g. http://127.0.0.1:8734) instead of the embedded node.
     #[arg(long, env = "AOS_URL")]
     pub url: Option<String>,
+    /// The node's root URL (info and scheduler), as aos's gateway; with --mu-url/--cu-url
+    /// the units may sit apart.
+    #[arg(long, env = "GATEWAY_URL", value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// The messenger unit's URL (e.g. http://127.0.0.1:8734/mu).
+    #[arg(long, env = "MU_URL", value_name = "URL")]
+    pub mu_url: Option<String>,
+    /// The compute unit's URL (e.g. http://127.0.0.1:8734/cu).
+    #[arg(long, env = "CU_URL", value_name = "URL")]
+    pub cu_url: Option<String>,
+    /// List your processes on the node (name and id) and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Follow the live feed of any process, read-only, until Ctrl-C.
+    #[arg(long, value_name = "PROCESS_ID")]
+    pub watch: Option<String>,
+    /// With --run: evaluate read-only (a dry-run), nothing is stored.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Data of a new process's spawn message, read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Start real-time cron ticks (like .monitor) when the shell starts.
+    #[arg(long)]
+    pub monitor: bool,
+    /// Write the bundled blueprints into DIR (default: the current directory) and exit.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+    pub get_blueprints: Option<PathBuf>,
+    /// Accepted for aos compatibility: every process here has SQLite.
+    #[arg(long)]
+    pub sqlite: bool,
+    /// Authority of a new process (repeatable or comma-separated). Default: the node.
+    #[arg(long, value_name = "ADDRESS", value_delimiter = ',')]
+    pub authority: Vec<String>,
+    /// Scheduler of a new process. Default: the node.
+    #[arg(long, value_name = "ADDRESS")]
+    pub scheduler: Option<String>,
+    /// aos's mainnet (HyperBEAM) mode: needs Arweave's network, not available here.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub mainnet: Option<String>,
+    /// aos's HyperBEAM mode: needs Arweave's network, not available here.
+    #[arg(long)]
+    pub hb: bool,
+    /// aos's relay mode: needs Arweave's network, not available here.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub relay: Option<String>,
+    /// aos's top-up of AO credit: needs Arweave's network, not available here.
+    #[arg(long)]
+    pub topup: bool,
     /// Evaluate a Lua file (and the local files it requires) after connecting. Repeatable.
     #[arg(long = "load", value_name = "FILE")]
     pub load: Vec<PathBuf>,
@@ -153,16 +204,78 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> Result<ExitCode>) ->
     code
 }
 
+/// aos flags whose work needs Arweave's network: refused by name, with what to do instead.
+fn refuse_arweave_flags(args: &ShellArgs) -> Result<()> {
+    let given = [
+        ("--mainnet", args.mainnet.is_some()),
+        ("--hb", args.hb),
+        ("--relay", args.relay.is_some()),
+        ("--topup", args.topup),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
+        anyhow::bail!(
+            "{flag} needs Arweave's network (AO mainnet), which aos-rs does not reach; \
+             processes live on your own node: the embedded one, or --url for an `aos node`"
+        );
+    }
+    Ok(())
+}
+
+/// `--url`, or aos's `--gateway-url`/`--mu-url`/`--cu-url` (and their env vars): where the units
+/// answer; `None` is the embedded node.
+fn endpoints(args: &ShellArgs) -> Result<Option<Endpoints>> {
+    let Some(node) = args.url.as_ref().or(args.gateway_url.as_ref()) else {
+        anyhow::ensure!(
+            args.mu_url.is_none() && args.cu_url.is_none(),
+            "--mu-url/--cu-url (or MU_URL/CU_URL) need --gateway-url or --url too: the node \
+             whose root answers info and whose /su is the scheduler"
+        );
+        return Ok(None);
+    };
+    let mut urls = Endpoints::of_node(node);
+    if let Some(mu) = &args.mu_url {
+        urls.mu = mu.trim_end_matches('/').to_owned();
+    }
+    if let Some(cu) = &args.cu_url {
+        urls.cu = cu.trim_end_matches('/').to_owned();
+    }
+    Ok(Some(urls))
+}
+
+/// `--get-blueprints [DIR]`: one `NAME.lua` per bundled blueprint.
+fn write_blueprints(dir: &std::path::Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for name in blueprints::names() {
+        let path = dir.join(format!("{name}.lua"));
+        let source = blueprints::source(name).unwrap_or_default();
+        std::fs::write(&path, source).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
+    refuse_arweave_flags(&args)?;
+    if let Some(dir) = &args.get_blueprints {
+        return write_blueprints(dir);
+    }
     anyhow::ensure!(
         args.tag_names.len() == args.tag_values.len(),
         "--tag-name and --tag-value come in pairs"
     );
+    let spawn_data = match &args.data {
+        Some(file) => {
+            Some(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?)
+        }
+        None => None,
+    };
+    let purpose = session_purpose(&args);
     let opts = SessionOptions {
-        name: args.name.clone(),
+        name: args.watch.clone().unwrap_or_else(|| args.name.clone()),
+        purpose,
         data_dir: args.data_dir.clone(),
         wallet: args.wallet.clone(),
-        url: args.url.clone(),
+        remote: endpoints(&args)?,
         module: args.module.clone(),
         cron: args.cron.clone(),
         tags: args
@@ -171,11 +284,17 @@ fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
             .cloned()
             .zip(args.tag_values.iter().cloned())
             .collect(),
+        spawn_data,
+        authorities: args.authority.clone(),
+        scheduler: args.scheduler.clone(),
     };
     // Read what --load and --blueprint name before connecting: a typo must not spawn a process.
-    let mut preloads: Vec<String> = Vec::new();
+    let mut preloads: Vec<(String, String)> = Vec::new();
     for file in &args.load {
-        preloads.push(bundle::bundle(file)?.code);
+        preloads.push((
+            format!("loaded {}", file.display()),
+            bundle::bundle(file)?.code,
+        ));
     }
     for name in &args.blueprints {
         let src = blueprints::source(name).with_context(|| {
@@ -184,18 +303,11 @@ fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
                 blueprints::names().join(", ")
             )
         })?;
-        preloads.push(src.to_owned());
+        preloads.push((format!("blueprint {name} loaded"), src.to_owned()));
     }
-    let session = rt.block_on(Session::open(&opts))?;
-    // --load and --blueprint come first, in the order given: files, then blueprints.
-    for code in &preloads {
-        if let Some(code) = rt.block_on(preload(&session, code))? {
-            return Ok(code);
-        }
-    }
-    let batch_code = match args.run {
-        Some(code) => Some(code),
-        None if !std::io::stdin().is_terminal() => {
+    let batch_code = match &args.run {
+        Some(code) => Some(code.clone()),
+        None if purpose == Purpose::Use && !std::io::stdin().is_terminal() => {
             let mut code = String::new();
             std::io::stdin()
                 .read_to_string(&mut code)
@@ -204,15 +316,76 @@ fn shell(args: ShellArgs, rt: &tokio::runtime::Runtime) -> Result<ExitCode> {
         }
         None => None,
     };
+    anyhow::ensure!(
+        !args.dry_run || batch_code.is_some(),
+        "--dry-run goes with --run CODE (in the REPL, .dryrun toggles it)"
+    );
+    let session = std::sync::Arc::new(rt.block_on(Session::open(&opts))?);
+    let outcome = drive(&session, &args, &preloads, batch_code, rt);
+    rt.block_on(session.close());
+    outcome
+}
+
+/// Runs what the flags ask for on an open session (which the caller closes).
+fn drive(
+    session: &std::sync::Arc<Session>,
+    args: &ShellArgs,
+    preloads: &[(String, String)],
+    batch_code: Option<String>,
+    rt: &tokio::runtime::Runtime,
+) -> Result<ExitCode> {
+    match session_purpose(args) {
+        Purpose::List => {
+            let mine = rt.block_on(session.conn.processes_of(&session.wallet.address()))?;
+            for (name, id) in mine {
+                println!("{name}\t{id}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Purpose::Watch => {
+            rt.block_on(live::watch(session, Style::detect()))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Purpose::Read | Purpose::Use => {}
+    }
+    let interactive = batch_code.is_none();
+    // --load and --blueprint come first, in the order given: files, then blueprints.
+    for (done, code) in preloads {
+        if let Some(code) = rt.block_on(preload(session, code))? {
+            return Ok(code);
+        }
+        if interactive {
+            println!("{done}");
+        }
+    }
+    if args.monitor {
+        rt.block_on(session.monitor(true))?;
+        if interactive {
+            println!("monitoring: cron ticks run as they fall due");
+        }
+    }
     match batch_code {
         Some(code) => {
             let opts = BatchOptions {
                 json: args.json,
                 wait: (!args.no_wait).then(|| Duration::from_secs(args.wait)),
+                dry_run: args.dry_run,
             };
-            rt.block_on(batch::run(&session, &code, &opts))
+            rt.block_on(batch::run(session, &code, &opts))
         }
         None => repl::run(session, rt.handle()),
+    }
+}
+
+fn session_purpose(args: &ShellArgs) -> Purpose {
+    if args.list {
+        Purpose::List
+    } else if args.watch.is_some() {
+        Purpose::Watch
+    } else if args.dry_run {
+        Purpose::Read
+    } else {
+        Purpose::Use
     }
 }
 

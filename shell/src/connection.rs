@@ -36,10 +36,40 @@ pub struct Crank {
     pub undeliverable: Vec<(String, String)>,
 }
 
+/// Where each unit of a remote node answers. One `aos node` serves them all under one URL; aos's
+/// `--mu-url`, `--cu-url` and `--gateway-url` (or `MU_URL`, `CU_URL`, `GATEWAY_URL`) place them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Node info (`GET /`) and the scheduler under `/su`: our gateway.
+    pub node: String,
+    pub mu: String,
+    pub su: String,
+    pub cu: String,
+}
+
+impl Endpoints {
+    /// All three units of one `aos node` at `url`.
+    pub fn of_node(url: &str) -> Self {
+        let node = url.trim_end_matches('/').to_owned();
+        Self {
+            mu: format!("{node}/mu"),
+            su: format!("{node}/su"),
+            cu: format!("{node}/cu"),
+            node,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Connection {
-    Embedded { node: Node, data_dir: String },
-    Remote { base: String, http: reqwest::Client },
+    Embedded {
+        node: Node,
+        data_dir: String,
+    },
+    Remote {
+        urls: Endpoints,
+        http: reqwest::Client,
+    },
 }
 
 impl Connection {
@@ -48,8 +78,12 @@ impl Connection {
     }
 
     pub fn remote(url: &str) -> Self {
+        Self::remote_units(Endpoints::of_node(url))
+    }
+
+    pub fn remote_units(urls: Endpoints) -> Self {
         Self::Remote {
-            base: url.trim_end_matches('/').to_owned(),
+            urls,
             http: reqwest::Client::new(),
         }
     }
@@ -61,7 +95,8 @@ impl Connection {
                 default_module: node.info().default_module.clone(),
                 location: format!("embedded node, data dir {data_dir}"),
             }),
-            Self::Remote { base, .. } => {
+            Self::Remote { urls, .. } => {
+                let base = &urls.node;
                 let info = self.get_json(&format!("{base}/")).await?;
                 let field = |name: &str| {
                     info.get(name)
@@ -84,9 +119,10 @@ impl Connection {
     pub async fn submit(&self, item: &DataItem) -> Result<String> {
         match self {
             Self::Embedded { node, .. } => Ok(node.messenger().submit_item(item).await?.id),
-            Self::Remote { base, http } => {
+            Self::Remote { urls, http } => {
+                let base = &urls.mu;
                 let response = http
-                    .post(format!("{base}/mu"))
+                    .post(base)
                     .header("content-type", "application/octet-stream")
                     .body(item.to_bytes())
                     .send()
@@ -115,14 +151,15 @@ impl Connection {
                 }
                 Ok(())
             }
-            Self::Remote { base, http } => {
+            Self::Remote { urls, http } => {
+                let base = &urls.mu;
                 let method = if on {
                     reqwest::Method::POST
                 } else {
                     reqwest::Method::DELETE
                 };
                 let response = http
-                    .request(method, format!("{base}/mu/monitor/{process}"))
+                    .request(method, format!("{base}/monitor/{process}"))
                     .header("content-type", "application/octet-stream")
                     .body(request.to_bytes())
                     .send()
@@ -139,8 +176,9 @@ impl Connection {
                 let (m, p) = ids(message, process)?;
                 Ok(node.messenger().compute().result_of(&m, &p).await?)
             }
-            Self::Remote { base, .. } => {
-                self.get_json(&format!("{base}/cu/result/{message}?process-id={process}"))
+            Self::Remote { urls, .. } => {
+                let base = &urls.cu;
+                self.get_json(&format!("{base}/result/{message}?process-id={process}"))
                     .await
             }
         }
@@ -156,9 +194,10 @@ impl Connection {
                     .dry_run(&p, message.clone())
                     .await?)
             }
-            Self::Remote { base, http } => {
+            Self::Remote { urls, http } => {
+                let base = &urls.cu;
                 let response = http
-                    .post(format!("{base}/cu/dry-run?process-id={process}"))
+                    .post(format!("{base}/dry-run?process-id={process}"))
                     .json(message)
                     .send()
                     .await
@@ -205,7 +244,8 @@ impl Connection {
                     Feed::Cron => cu.cron_results(&p, from, u64::MAX, limit, order).await?,
                 })
             }
-            Self::Remote { base, .. } => {
+            Self::Remote { urls, .. } => {
+                let base = &urls.cu;
                 let from = after.map(|a| a.to_string()).unwrap_or_default();
                 let path = match feed {
                     Feed::Messages => "results",
@@ -217,7 +257,7 @@ impl Connection {
                 };
                 let page = self
                     .get_json(&format!(
-                        "{base}/cu/{path}/{process}?from={from}&limit={limit}&sort={sort}"
+                        "{base}/{path}/{process}?from={from}&limit={limit}&sort={sort}"
                     ))
                     .await?;
                 let mut out = Vec::new();
@@ -245,9 +285,10 @@ impl Connection {
             Self::Embedded { node, .. } => {
                 Ok(node.messenger().scheduler().find_process(owner, name)?)
             }
-            Self::Remote { base, http } => {
+            Self::Remote { urls, http } => {
+                let base = &urls.su;
                 let list = http
-                    .get(format!("{base}/su/processes"))
+                    .get(format!("{base}/processes"))
                     .query(&[("owner", owner), ("name", name)])
                     .send()
                     .await
@@ -259,6 +300,87 @@ impl Connection {
                     .and_then(|p| p.get("process_id"))
                     .and_then(Value::as_str)
                     .map(str::to_owned))
+            }
+        }
+    }
+
+    /// The processes `owner` spawned on this node, oldest first, as `(name, id)`.
+    pub async fn processes_of(&self, owner: &str) -> Result<Vec<(String, String)>> {
+        let name_of = |tags: &[(String, String)]| {
+            tags.iter()
+                .find(|(name, _)| name == "Name")
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        match self {
+            Self::Embedded { node, .. } => Ok(node
+                .messenger()
+                .scheduler()
+                .processes_of(owner, None)?
+                .into_iter()
+                .map(|p| {
+                    let tags: Vec<(String, String)> = p
+                        .tags
+                        .iter()
+                        .map(|t| (t.name.clone(), t.value.clone()))
+                        .collect();
+                    (name_of(&tags), p.id)
+                })
+                .collect()),
+            Self::Remote { urls, http } => {
+                let base = &urls.su;
+                let list = http
+                    .get(format!("{base}/processes"))
+                    .query(&[("owner", owner)])
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot reach {base}"))?;
+                let list = Self::json_of(list).await?;
+                let text = |v: &Value, field: &str| {
+                    v.get(field)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                Ok(list
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let tags: Vec<(String, String)> = p
+                            .get("tags")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .map(|t| (text(t, "name"), text(t, "value")))
+                            .collect();
+                        (name_of(&tags), text(p, "process_id"))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// The slot `message` holds in `process`'s log, once scheduled.
+    pub async fn slot_of(&self, message: &str, process: &str) -> Result<Option<u64>> {
+        match self {
+            Self::Embedded { node, .. } => {
+                let (m, p) = ids(message, process)?;
+                Ok(node.messenger().scheduler().store().slot_of(&m, &p)?)
+            }
+            Self::Remote { urls, .. } => {
+                let base = &urls.su;
+                let found = self
+                    .get_json(&format!("{base}/{message}?process-id={process}"))
+                    .await?;
+                Ok(found
+                    .pointer("/assignment/tags")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some("Nonce"))
+                    .and_then(|t| t.get("value").and_then(Value::as_str))
+                    .and_then(|v| v.parse().ok()))
             }
         }
     }
@@ -279,10 +401,11 @@ impl Connection {
                     None => Crank::default(),
                 })
             }
-            Self::Remote { base, .. } => {
+            Self::Remote { urls, .. } => {
+                let base = &urls.mu;
                 let deadline = tokio::time::Instant::now() + timeout;
                 loop {
-                    let state = self.get_json(&format!("{base}/mu/crank/{message}")).await?;
+                    let state = self.get_json(&format!("{base}/crank/{message}")).await?;
                     if state.get("done").and_then(Value::as_bool) == Some(true) {
                         let text = |u: &Value, field: &str| {
                             u.get(field)

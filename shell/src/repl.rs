@@ -1,8 +1,9 @@
 //! The interactive shell: a rustyline loop that signs each chunk as an Eval, prints the Output
 //! (errors in red), follows the process's prompt, and shows live messages above the prompt.
+//! Ctrl-C while waiting for a result stops the wait (the message is scheduled already), and input
+//! typed meanwhile is kept for the next prompt (rustyline's `buffer-redux` keeps what it read).
 
 use std::borrow::Cow;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,48 +18,22 @@ use rustyline::{Context, Editor, ExternalPrinter, Helper};
 use serde_json::Value;
 use tokio::runtime::Handle;
 
-use crate::connection::Feed;
+use crate::dot::{self, DOT_COMMANDS};
+use crate::live::{self, Shared, lock};
 use crate::session::{Session, error_of, output_text, prompt_of};
+use crate::style::{Style, strip_ansi};
 use crate::syntax::{self, Completeness};
 use crate::{blueprints, bundle};
 
-const DOT_COMMANDS: &[(&str, &str)] = &[
-    (
-        ".load",
-        "FILE       evaluate a Lua file and the local files it requires",
-    ),
-    (
-        ".load-blueprint",
-        "NAME  evaluate a bundled blueprint (token, chatroom, voting, staking)",
-    ),
-    (
-        ".editor",
-        "           enter several lines; .done sends, .cancel drops",
-    ),
-    (
-        ".inbox",
-        "[N]         show the last N messages in the process's Inbox",
-    ),
-    (
-        ".dryrun",
-        "           toggle read-only mode (evals change nothing)",
-    ),
-    (
-        ".live",
-        "             show messages reaching the process as they arrive",
-    ),
-    (".pause", "            stop showing live messages"),
-    (
-        ".monitor",
-        "          run the process's cron ticks as they fall due",
-    ),
-    (".unmonitor", "        stop real-time cron ticks"),
-    (".help", "             this list"),
-    (".exit", "             leave (also Ctrl-D)"),
-];
+type LineEditor = Editor<ShellHelper, rustyline::history::DefaultHistory>;
 
 struct ShellHelper {
     globals: Arc<Mutex<Vec<String>>>,
+    live: Shared,
+    style: Style,
+    /// The styled main prompt this readline was given; a live prompt replaces only that one.
+    shown: Mutex<String>,
+    dry_run: Mutex<bool>,
 }
 
 impl Completer for ShellHelper {
@@ -106,30 +81,102 @@ impl Highlighter for ShellHelper {
     fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
         &'s self,
         prompt: &'p str,
-        _default: bool,
+        default: bool,
     ) -> Cow<'b, str> {
+        // The [Inbox:N] of a message that arrived while this line is being typed. (rustyline
+        // keeps the cursor column of the prompt it started with; a count that gains a digit
+        // shifts the cursor by one until the next prompt.)
+        let main_prompt = default && *prompt == *self.shown.lock().expect("prompt lock");
+        if main_prompt && let Some(newer) = lock(&self.live).prompt.clone() {
+            let dry = *self.dry_run.lock().expect("dry-run lock");
+            return Cow::Owned(self.style.prompt(&decorate(&newer, dry)));
+        }
         Cow::Borrowed(prompt)
     }
 }
 impl Validator for ShellHelper {}
 impl Helper for ShellHelper {}
 
+fn decorate(prompt: &str, dry_run: bool) -> String {
+    if dry_run {
+        format!("[dry-run] {prompt}")
+    } else {
+        prompt.to_owned()
+    }
+}
+
+/// How waiting for a result ended.
+enum Waited {
+    Done(Value),
+    /// Ctrl-C: the wait stopped, the message stays scheduled.
+    Interrupted,
+}
+
+/// Waits for `result`, with a spinner naming `id` after 300 ms, until it is done or Ctrl-C.
+async fn wait_for(
+    id: Option<&str>,
+    interrupts: &mut tokio::signal::unix::Signal,
+    result: impl std::future::Future<Output = Result<Value>>,
+) -> Result<Waited> {
+    tokio::pin!(result);
+    let show_spinner = tokio::time::sleep(Duration::from_millis(300));
+    tokio::pin!(show_spinner);
+    let mut spinner: Option<indicatif::ProgressBar> = None;
+    let outcome = loop {
+        tokio::select! {
+            done = &mut result => break done.map(Waited::Done),
+            _ = interrupts.recv() => break Ok(Waited::Interrupted),
+            () = &mut show_spinner, if spinner.is_none() => {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_message(match id {
+                    Some(id) => format!("waiting for the result of {id} (Ctrl-C stops waiting)"),
+                    None => "waiting for the dry-run (Ctrl-C stops waiting)".to_owned(),
+                });
+                bar.enable_steady_tick(Duration::from_millis(100));
+                spinner = Some(bar);
+            }
+        }
+    };
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    outcome
+}
+
+/// A Ctrl-C pressed while no wait was running (during a `.monitor`, say) must not stop the next.
+fn forget_old_interrupts(interrupts: &mut tokio::signal::unix::Signal) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    while let std::task::Poll::Ready(Some(())) = interrupts.poll_recv(&mut cx) {}
+}
+
 /// Runs the REPL until `.exit` or Ctrl-D.
-pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
-    let color = std::io::stdout().is_terminal();
+pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
+    let style = Style::detect();
     println!(
         "aos {} — process {} ({})",
         env!("CARGO_PKG_VERSION"),
         session.process,
         session.name
     );
+    println!("wallet {}", session.wallet.address());
     println!("node {} — {}", session.info.address, session.info.location);
     println!("type Lua to evaluate it in your process; .help for commands, .exit to leave\n");
 
+    // From here on Ctrl-C outside the line editor (which reads it as a key) stops a wait
+    // instead of killing the shell.
+    let mut interrupts = {
+        let _guard = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?
+    };
     let globals = Arc::new(Mutex::new(Vec::new()));
-    let mut editor: Editor<ShellHelper, rustyline::history::DefaultHistory> = Editor::new()?;
+    let live_state = Shared::default();
+    let mut editor: LineEditor = Editor::new()?;
     editor.set_helper(Some(ShellHelper {
         globals: globals.clone(),
+        live: live_state.clone(),
+        style,
+        shown: Mutex::new(String::new()),
+        dry_run: Mutex::new(false),
     }));
     let history = session
         .data_dir
@@ -140,7 +187,6 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
     }
     let _ = editor.load_history(&history);
 
-    let session = Arc::new(session);
     let mut prompt = rt
         .block_on(session.dry_eval(GLOBALS_PROBE))
         .ok()
@@ -150,29 +196,39 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
         })
         .unwrap_or_else(|| "aos> ".into());
 
-    let live = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    if let Ok(printer) = editor.create_external_printer() {
-        start_live_feed(rt, session.clone(), live.clone(), printer);
+    if let Ok(mut printer) = editor.create_external_printer() {
+        rt.spawn(live::follow(
+            session.clone(),
+            live_state.clone(),
+            style,
+            move |notice| {
+                let _ = printer.print(format!("{notice}\n"));
+            },
+        ));
     }
     let lua = mlua::Lua::new();
     let mut dry_run = false;
     loop {
-        let shown = if dry_run {
-            format!("[dry-run] {prompt}")
-        } else {
-            prompt.clone()
-        };
-        let mut chunk = match editor.readline(&shown) {
+        let raw = strip_ansi(&decorate(&prompt, dry_run));
+        let styled = style.prompt(&decorate(&prompt, dry_run));
+        if let Some(helper) = editor.helper() {
+            *helper.shown.lock().expect("prompt lock") = styled.clone();
+            *helper.dry_run.lock().expect("dry-run lock") = dry_run;
+        }
+        // A prompt from before this readline is no news to the highlighter.
+        lock(&live_state).prompt = None;
+        let mut chunk = match editor.readline(&(raw.as_str(), styled.as_str())) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e.into()),
         };
+        if let Some(newer) = lock(&live_state).prompt.take() {
+            prompt = newer;
+        }
+        let continuation = format!("{}... ", " ".repeat(raw.len().saturating_sub(4)));
         while syntax::check(&lua, &chunk) == Completeness::Incomplete {
-            match editor.readline(&format!(
-                "{}... ",
-                " ".repeat(shown.len().saturating_sub(4))
-            )) {
+            match editor.readline(&continuation) {
                 Ok(more) => {
                     chunk.push('\n');
                     chunk.push_str(&more);
@@ -190,6 +246,8 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
             continue;
         }
         let _ = editor.add_history_entry(chunk.as_str());
+        // Saved as we go: a shell that dies later keeps what was typed.
+        let _ = editor.append_history(&history);
         let code = if line.starts_with('.') {
             let (cmd, arg) = line
                 .split_once(char::is_whitespace)
@@ -214,9 +272,21 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                     );
                     continue;
                 }
-                ".live" | ".pause" => {
-                    live.store(cmd == ".live", std::sync::atomic::Ordering::Relaxed);
-                    println!("live feed {}", if cmd == ".live" { "on" } else { "paused" });
+                ".live" => {
+                    let queued = {
+                        let mut live = lock(&live_state);
+                        live.paused = false;
+                        std::mem::take(&mut live.queued)
+                    };
+                    println!("live feed on");
+                    for notice in queued {
+                        println!("{notice}");
+                    }
+                    continue;
+                }
+                ".pause" => {
+                    lock(&live_state).paused = true;
+                    println!("live feed paused: messages are queued until .live");
                     continue;
                 }
                 ".monitor" | ".unmonitor" => {
@@ -230,11 +300,14 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                                 "not monitoring: ticks wait for the next message"
                             }
                         ),
-                        Err(e) => print_error(color, &format!("{e:#}")),
+                        Err(e) => println!("{}", style.error(&format!("{e:#}"))),
                     }
                     continue;
                 }
-                ".load" => match bundle::bundle(std::path::Path::new(arg)) {
+                ".load" => match dot::load_path(arg)
+                    .map_err(anyhow::Error::msg)
+                    .and_then(|path| bundle::bundle(&path))
+                {
                     Ok(bundle) => {
                         println!(
                             "loading {}",
@@ -248,19 +321,19 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                         bundle.code
                     }
                     Err(e) => {
-                        print_error(color, &format!("{e:#}"));
+                        println!("{}", style.error(&format!("{e:#}")));
                         continue;
                     }
                 },
                 ".load-blueprint" => match blueprints::source(arg) {
                     Some(src) => src.to_owned(),
                     None => {
-                        print_error(
-                            color,
-                            &format!(
+                        println!(
+                            "{}",
+                            style.error(&format!(
                                 "no blueprint {arg:?}; there are: {}",
                                 blueprints::names().join(", ")
-                            ),
+                            ))
                         );
                         continue;
                     }
@@ -269,40 +342,68 @@ pub fn run(session: Session, rt: &Handle) -> Result<ExitCode> {
                     Some(code) => code,
                     None => continue,
                 },
-                ".inbox" => inbox_code(arg),
+                ".inbox" => match dot::inbox_code(arg) {
+                    Ok(code) => code,
+                    Err(e) => {
+                        println!("{}", style.error(&e));
+                        continue;
+                    }
+                },
                 other => {
-                    print_error(color, &format!("unknown command {other}; .help lists them"));
+                    println!(
+                        "{}",
+                        style.error(&format!("unknown command {other}; .help lists them"))
+                    );
                     continue;
                 }
             }
         } else {
             chunk.clone()
         };
-        let outcome = if dry_run {
-            rt.block_on(session.dry_eval(&code))
-        } else {
-            rt.block_on(session.eval(&code)).map(|(_, result)| result)
-        };
+        let outcome = rt.block_on(async {
+            forget_old_interrupts(&mut interrupts);
+            if dry_run {
+                return wait_for(None, &mut interrupts, session.dry_eval(&code)).await;
+            }
+            let item = session.eval_item(&code)?;
+            let id = session.conn.submit(&item).await?;
+            if let Ok(Some(slot)) = session.conn.slot_of(&id, &session.process).await {
+                lock(&live_state).own_slots.insert(slot);
+            }
+            let waited = wait_for(
+                Some(&id),
+                &mut interrupts,
+                session.conn.result(&id, &session.process),
+            )
+            .await?;
+            if matches!(waited, Waited::Interrupted) {
+                println!(
+                    "\nstopped waiting for {id}: it is scheduled and still runs (nothing is undone)"
+                );
+            }
+            Ok(waited)
+        });
         match outcome {
-            Ok(result) => {
+            Ok(Waited::Done(result)) => {
                 let text = output_text(&result);
                 if !text.is_empty() {
-                    println!("{text}");
+                    println!("{}", style.output(&text));
                 }
                 if let Some(error) = error_of(&result) {
-                    print_error(color, &error);
+                    println!("{}", style.error(&error));
                 }
                 if let Some(next) = prompt_of(&result) {
                     prompt = next;
                 }
                 if !dry_run {
-                    refresh_globals(rt, &session, &globals);
+                    refresh_globals(rt, session, &globals);
                 }
             }
-            Err(e) => print_error(color, &format!("{e:#}")),
+            Ok(Waited::Interrupted) => {}
+            Err(e) => println!("{}", style.error(&format!("{e:#}"))),
         }
     }
-    let _ = editor.save_history(&history);
+    let _ = editor.append_history(&history);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -326,80 +427,29 @@ fn refresh_globals(rt: &Handle, session: &Arc<Session>, globals: &Arc<Mutex<Vec<
     });
 }
 
-fn inbox_code(arg: &str) -> String {
-    let n: usize = arg.parse().unwrap_or(10);
-    format!(
-        "local out = {{}} local first = math.max(1, #Inbox - {n} + 1) \
-         for i = first, #Inbox do local m = Inbox[i] \
-         out[#out + 1] = string.format('%d: from %s, Action = %s, Data = %s', i, tostring(m.From), tostring(m.Action), tostring(m.Data)) end \
-         if #out == 0 then return 'Inbox is empty' end return table.concat(out, '\\n')"
-    )
-}
-
-fn read_editor(
-    editor: &mut Editor<ShellHelper, rustyline::history::DefaultHistory>,
-) -> Result<Option<String>> {
-    println!("editor mode: .done sends, .cancel drops");
-    let mut lines = Vec::new();
+/// aos's `.editor`: lines until `.done` (send) or `.cancel` (drop); `.print` shows what is
+/// there, `.delete` drops the last line.
+fn read_editor(editor: &mut LineEditor) -> Result<Option<String>> {
+    println!("editor mode: .done sends, .cancel drops, .print shows, .delete drops the last line");
+    let mut lines: Vec<String> = Vec::new();
     loop {
         match editor.readline("| ") {
-            Ok(line) if line.trim() == ".done" => return Ok(Some(lines.join("\n"))),
-            Ok(line) if line.trim() == ".cancel" => return Ok(None),
-            Ok(line) => lines.push(line),
+            Ok(line) => match line.trim() {
+                ".done" => return Ok(Some(lines.join("\n"))),
+                ".cancel" => return Ok(None),
+                ".print" => {
+                    for (i, line) in lines.iter().enumerate() {
+                        println!("{:>3}| {line}", i + 1);
+                    }
+                }
+                ".delete" => match lines.pop() {
+                    Some(line) => println!("deleted: {line}"),
+                    None => println!("nothing to delete"),
+                },
+                _ => lines.push(line),
+            },
             Err(ReadlineError::Eof | ReadlineError::Interrupted) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-fn print_error(color: bool, text: &str) {
-    if color {
-        println!("\x1b[31m{text}\x1b[0m");
-    } else {
-        println!("{text}");
-    }
-}
-
-/// Polls the process's results and prints what was printed by messages that reached it.
-fn start_live_feed(
-    rt: &Handle,
-    session: Arc<Session>,
-    live: Arc<std::sync::atomic::AtomicBool>,
-    mut printer: impl ExternalPrinter + Send + 'static,
-) {
-    rt.spawn(async move {
-        // Start after what is there already: only what arrives from now on is news.
-        let mut cursors = [(Feed::Messages, None), (Feed::Cron, None)];
-        for (feed, cursor) in &mut cursors {
-            if let Ok(newest) = session.conn.newest_key(&session.process, *feed).await {
-                *cursor = newest;
-            }
-        }
-        loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            for (feed, cursor) in &mut cursors {
-                let Ok(fresh) = session
-                    .conn
-                    .results_after(&session.process, *cursor, *feed)
-                    .await
-                else {
-                    continue;
-                };
-                for (key, result) in fresh {
-                    *cursor = Some(key);
-                    let printed = result
-                        .get("Output")
-                        .and_then(|o| o.get("print"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    if printed && live.load(std::sync::atomic::Ordering::Relaxed) {
-                        let text = output_text(&result);
-                        if !text.is_empty() {
-                            let _ = printer.print(format!("{text}\n"));
-                        }
-                    }
-                }
-            }
-        }
-    });
 }

@@ -11,19 +11,42 @@ use aos_units::store::StoreError;
 use aos_units::wallet::Wallet;
 use serde_json::{Value, json};
 
-use crate::connection::{Connection, Crank, NodeInfo};
+use crate::connection::{Connection, Crank, Endpoints, NodeInfo};
+use crate::serve::Serving;
+
+/// What the session is for, which decides how its process is found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Purpose {
+    /// Your process: found by name or id, spawned by name on first use; lines become Evals.
+    #[default]
+    Use,
+    /// Read-only (`--dry-run`): any process, nothing is sent.
+    Read,
+    /// `--watch`: any process by id, only its live feed.
+    Watch,
+    /// `--list`: no process at all.
+    List,
+}
 
 /// How to reach a process.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
     /// A process name (spawned on first use) or a 43-character process id.
     pub name: String,
+    pub purpose: Purpose,
     pub data_dir: Option<PathBuf>,
     pub wallet: Option<PathBuf>,
-    pub url: Option<String>,
+    /// A running node's units; `None` opens the embedded node.
+    pub remote: Option<Endpoints>,
     pub module: Option<String>,
     pub cron: Option<String>,
     pub tags: Vec<(String, String)>,
+    /// The spawn's data (`--data FILE`).
+    pub spawn_data: Option<Vec<u8>>,
+    /// `Authority` tags of a new process; default: the node's address.
+    pub authorities: Vec<String>,
+    /// `Scheduler` of a new process; default: the node's address.
+    pub scheduler: Option<String>,
 }
 
 #[derive(Debug)]
@@ -35,6 +58,8 @@ pub struct Session {
     pub name: String,
     pub data_dir: PathBuf,
     pub spawned: bool,
+    /// The embedded node's port for other shells on this data dir, while this one is open.
+    serving: std::sync::Mutex<Option<Serving>>,
 }
 
 /// A random anchor (32 ASCII characters, as AO's clients send): two identical messages then still
@@ -73,6 +98,15 @@ fn warn_spawn_flags_unused(opts: &SessionOptions) {
     if !opts.tags.is_empty() {
         given.push("--tag-name/--tag-value");
     }
+    if opts.spawn_data.is_some() {
+        given.push("--data");
+    }
+    if !opts.authorities.is_empty() {
+        given.push("--authority");
+    }
+    if opts.scheduler.is_some() {
+        given.push("--scheduler");
+    }
     if !given.is_empty() {
         eprintln!(
             "aos: {} exists already; {} only apply when a process is spawned",
@@ -85,12 +119,19 @@ fn warn_spawn_flags_unused(opts: &SessionOptions) {
 impl Session {
     pub async fn open(opts: &SessionOptions) -> Result<Self> {
         let data_dir = data_dir(opts)?;
-        let wallet_path = match &opts.wallet {
-            Some(path) => path.clone(),
-            None => data_dir.join("wallet.json"),
+        let wallet = match &opts.wallet {
+            // Only the default wallet is created on first use: a mistyped path must not quietly
+            // become a new identity with no processes.
+            Some(path) if !path.exists() => bail!(
+                "no wallet at {}: check the path (nothing was created; without --wallet, \
+                 aos uses {} and creates it on first use)",
+                path.display(),
+                data_dir.join("wallet.json").display()
+            ),
+            Some(path) => Wallet::load(path)?,
+            None => Wallet::load_or_create(&data_dir.join("wallet.json"))?,
         };
-        let wallet = Wallet::load_or_create(&wallet_path)?;
-        let conn = connect(opts, &data_dir).await?;
+        let (conn, serving) = connect(opts, &data_dir).await?;
         let info = conn.info().await?;
         let mut session = Self {
             conn,
@@ -100,13 +141,69 @@ impl Session {
             name: opts.name.clone(),
             data_dir,
             spawned: false,
+            serving: std::sync::Mutex::new(serving),
         };
-        session.process = session.find_or_spawn(opts).await?;
+        let found = match opts.purpose {
+            Purpose::List => Ok(String::new()),
+            Purpose::Watch => session.process_by_id(&opts.name),
+            Purpose::Use | Purpose::Read => session.find_or_spawn(opts).await,
+        };
+        match found {
+            Ok(process) => session.process = process,
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        }
         Ok(session)
     }
 
+    fn process_by_id(&self, id: &str) -> Result<String> {
+        anyhow::ensure!(
+            is_process_id(id),
+            "--watch takes a 43-character process id, not {id:?}"
+        );
+        Ok(id.to_owned())
+    }
+
+    /// Stops serving other shells and checkpoints the embedded node, so the next start of this
+    /// data dir restores instead of replaying.
+    pub async fn close(&self) {
+        let serving = self
+            .serving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(serving) = serving {
+            serving.stop().await;
+        }
+        if let Connection::Embedded { node, .. } = &self.conn
+            && let Err(e) = node.shutdown().await
+        {
+            eprintln!("aos: checkpoint on exit failed: {e}");
+        }
+    }
+
+    /// An id you did not spawn is someone else's process: typing into it would put messages from
+    /// you in its Inbox, not run code. Read-only use is fine.
+    async fn check_owned(&self, id: &str, opts: &SessionOptions) -> Result<()> {
+        if opts.purpose == Purpose::Read {
+            return Ok(());
+        }
+        let me = self.wallet.address();
+        let mine = self.conn.processes_of(&me).await?;
+        if mine.iter().any(|(_, p)| p == id) {
+            return Ok(());
+        }
+        bail!(
+            "process {id} is not yours (your wallet is {me}): what you type would land in its \
+             Inbox as messages from you, not run in it. To follow it read-only: aos --watch={id}"
+        )
+    }
+
     async fn find_or_spawn(&mut self, opts: &SessionOptions) -> Result<String> {
-        if opts.name.len() == 43 && b64::decode_32(&opts.name).is_some() {
+        if is_process_id(&opts.name) {
+            self.check_owned(&opts.name, opts).await?;
             warn_spawn_flags_unused(opts);
             return Ok(opts.name.clone());
         }
@@ -115,7 +212,12 @@ impl Session {
             warn_spawn_flags_unused(opts);
             return Ok(id);
         }
-        let mut draft = ItemDraft::new("")
+        anyhow::ensure!(
+            opts.purpose == Purpose::Use,
+            "no process called {:?} for your wallet; --dry-run does not spawn one",
+            opts.name
+        );
+        let mut draft = ItemDraft::new(opts.spawn_data.clone().unwrap_or_default())
             .anchor(fresh_anchor()?)
             .tag("Data-Protocol", "ao")
             .tag("Variant", "ao.TN.1")
@@ -127,8 +229,18 @@ impl Session {
                     .clone()
                     .unwrap_or_else(|| self.info.default_module.clone()),
             )
-            .tag("Scheduler", self.info.address.clone())
-            .tag("Authority", self.info.address.clone());
+            .tag(
+                "Scheduler",
+                opts.scheduler
+                    .clone()
+                    .unwrap_or_else(|| self.info.address.clone()),
+            );
+        if opts.authorities.is_empty() {
+            draft = draft.tag("Authority", self.info.address.clone());
+        }
+        for authority in &opts.authorities {
+            draft = draft.tag("Authority", authority.clone());
+        }
         if let Some(interval) = &opts.cron {
             // As aos does: ticks arrive as Action=Cron unless the user's tags say otherwise.
             draft = draft.tag("Cron-Interval", interval.clone());
@@ -201,20 +313,34 @@ impl Session {
     }
 }
 
-/// `--url`, else the embedded node; if another process holds the store, the node it published.
-async fn connect(opts: &SessionOptions, data_dir: &std::path::Path) -> Result<Connection> {
-    if let Some(url) = &opts.url {
-        return Ok(Connection::remote(url));
+pub fn is_process_id(text: &str) -> bool {
+    text.len() == 43 && b64::decode_32(text).is_some()
+}
+
+/// `--url`, else the embedded node (served to other shells on the data dir); if another process
+/// holds the store, the node it published.
+async fn connect(
+    opts: &SessionOptions,
+    data_dir: &std::path::Path,
+) -> Result<(Connection, Option<Serving>)> {
+    if let Some(urls) = &opts.remote {
+        return Ok((Connection::remote_units(urls.clone()), None));
     }
     match Node::open(NodeConfig::new(data_dir)) {
-        Ok(node) => Ok(Connection::embedded(node, data_dir.display().to_string())),
+        Ok(node) => {
+            let serving = Serving::start(&node, data_dir).await?;
+            Ok((
+                Connection::embedded(node, data_dir.display().to_string()),
+                Some(serving),
+            ))
+        }
         Err(NodeError::Store(StoreError::Locked(_))) => {
             let url_file = node_url_file(data_dir);
             match std::fs::read_to_string(&url_file) {
-                Ok(url) => Ok(Connection::remote(url.trim())),
+                Ok(url) => Ok((Connection::remote(url.trim()), None)),
                 Err(_) => bail!(
-                    "the data dir {} is in use by another aos process that serves no URL; \
-                     stop it or pass --url",
+                    "the data dir {} is in use by another aos process that serves no URL \
+                     (an older aos?); stop it or pass --url",
                     data_dir.display()
                 ),
             }

@@ -18,10 +18,12 @@ pub fn check(lua: &Lua, src: &str) -> Completeness {
         return Completeness::Complete;
     }
     match lua.load(src).into_function() {
+        // A quoted string cannot span lines: another line would only turn "unfinished string
+        // near <eof>" into the same error a line later. Long strings and comments may continue.
         Err(mlua::Error::SyntaxError {
             incomplete_input: true,
-            ..
-        }) => Completeness::Incomplete,
+            message,
+        }) if !message.contains("unfinished string") => Completeness::Incomplete,
         _ => Completeness::Complete,
     }
 }
@@ -44,6 +46,11 @@ mod tests {
             check(&lua, "Handlers.add('a', function(m)"),
             Completeness::Incomplete
         );
+        // An unterminated quoted string is sent (the process names the error) rather than
+        // swallowing the next line; a long string or comment continues.
+        assert_eq!(check(&lua, "x = \"abc"), Completeness::Complete);
+        assert_eq!(check(&lua, "print('abc"), Completeness::Complete);
+        assert_eq!(check(&lua, "--[[ note"), Completeness::Incomplete);
         // A plain syntax error is complete: the process answers with the error.
         assert_eq!(check(&lua, "x = = 1"), Completeness::Complete);
     }

@@ -207,6 +207,7 @@ fn url_talks_to_a_running_node_and_a_locked_data_dir_falls_back_to_it() {
     let data = home.path().join("node-data");
     let (mut node, url) = start_node(&data, home.path());
     let wallet = home.path().join("me.json");
+    crate::support::wallet(&wallet);
     aos(home.path())
         .args(["remote", "--url", &url, "--wallet"])
         .arg(&wallet)
@@ -348,7 +349,21 @@ fn messages_that_cannot_be_delivered_are_reported_on_stderr() {
 }
 
 /// A child process that does not outlive a failing test.
-struct KillOnDrop(Child);
+pub struct KillOnDrop(pub Child);
+
+/// The lines a child writes, as they come (read on a thread of their own).
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -3,7 +3,9 @@
 mod batch;
 mod examples;
 mod faults;
+mod flags;
 mod interop;
 mod item_cli;
 mod repl;
 mod support;
+mod terminal;
