@@ -2,6 +2,7 @@
 //! HTTP API on a loopback port the OS picks.
 
 mod bad_input;
+mod blueprints;
 mod crank;
 mod cron;
 mod examples;
