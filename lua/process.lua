@@ -166,7 +166,9 @@ local function attach_replies(msg)
     if type(reply) == "string" then reply = { Data = reply } end
     reply = reply or {}
     reply.Target = msg["Reply-To"] or reply.Target or msg.From
-    reply["X-Reference"] = msg["X-Reference"] or msg.Reference
+    -- Always present (empty when the message had no Reference), as aos's legacy reply did: clients
+    -- look for the tag on every reply.
+    reply["X-Reference"] = msg["X-Reference"] or msg.Reference or ""
     reply["X-Origin"] = msg["X-Origin"]
     return ao.send(reply)
   end

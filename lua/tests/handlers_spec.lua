@@ -100,6 +100,11 @@ test("hasMatchingTag, hasMatchingTagOf, hasMatchingData, reply, continue", funct
   eq(tag(r.Messages[1], "X-Reference"), "7")
   send({ Action = "Other", Data = "exact" })
   eq(order, { "h1", "h3" })
+  -- A reply to a reply keeps the first X-Reference; a message without any still gets the tag.
+  r = send({ Action = "Ping", From = "PEER", Reference = "8", ["X-Reference"] = "3" })
+  eq(tag(r.Messages[1], "X-Reference"), "3")
+  r = send({ Action = "Ping", From = "PEER" })
+  eq(tag(r.Messages[1], "X-Reference"), "")
 end)
 
 test("msg.reply goes to Reply-To when present; msg.forward keeps the data", function()
