@@ -274,3 +274,65 @@ async fn a_patch_send_is_a_patch_in_the_result() {
     );
     assert_eq!(result["Messages"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arena_player_registers_and_pays_with_a_token_transfer() {
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([36; 32]);
+    let arena = node.spawn(&me, "arena").await;
+    let token = node.spawn(&me, "coin").await;
+    let player = node.spawn(&me, "player").await;
+    assert_eq!(
+        eval_ok(&node, &me, &arena, &blueprint("arena")).await,
+        "arena ready"
+    );
+    eval_ok(&node, &me, &arena, &format!(r#"PaymentToken = "{token}""#)).await;
+    eval_ok(&node, &me, &token, &blueprint("token")).await;
+    eval_ok(
+        &node,
+        &me,
+        &token,
+        &format!(r#"Balances["{player}"] = "5000""#),
+    )
+    .await;
+    eval_and_settle(
+        &node,
+        &me,
+        &player,
+        &format!(r#"Send({{ Target = "{arena}", Action = "Register" }})"#),
+    )
+    .await;
+    // What the player was told, in order (it also listens to the arena's announcements).
+    let told = "local s = {} for i = 2, #Inbox do s[#s + 1] = Inbox[i].Action .. ':' .. (Inbox[i].Event or '') end return table.concat(s, ',')";
+    let registered = eval_ok(&node, &me, &player, told).await;
+    assert_eq!(registered, "Registered:,Announcement:New Player Registered");
+    // The token's Credit-Notice to the arena marks the player as paid.
+    eval_and_settle(
+        &node,
+        &me,
+        &player,
+        &format!(r#"Send({{ Target = "{token}", Action = "Transfer", Recipient = "{arena}", Quantity = "1000" }})"#),
+    )
+    .await;
+    let state = eval_ok(
+        &node,
+        &me,
+        &arena,
+        &format!(r#"GameMode .. " " .. tostring(Waiting["{player}"])"#),
+    )
+    .await;
+    assert_eq!(state, "Waiting true");
+    let told = format!("{told} ");
+    let paid = eval_ok(&node, &me, &player, &told).await;
+    // The token's Debit-Notice and the arena's answer come from two processes: either may be first.
+    for expected in [
+        "Debit-Notice:",
+        "Payment-Received:",
+        "Announcement:Player-Ready",
+    ] {
+        assert!(
+            paid.split(',').any(|m| m == expected),
+            "{expected} in {paid}"
+        );
+    }
+}
