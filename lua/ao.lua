@@ -8,7 +8,7 @@ local ao = {
   _module = "",
   authorities = {},
   reference = 0,
-  outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} },
+  outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {}, Patches = {} },
   env = { Process = { Tags = {} }, Module = {} },
 }
 
@@ -65,10 +65,13 @@ function ao.init(env)
   end
 end
 
---- "content-type" → "Content-Type": the first letter of each part upper-cased, the rest kept.
-function ao.titleCase(name)
-  return (tostring(name):gsub("(%w)(%w*)", function(first, rest) return first:upper() .. rest end))
+--- A tag name as aos spells it: `_` becomes `-`, everything lower case, then the first letter and
+--- each letter after a `-` upper case (`data_PROTOCOL` → `Data-Protocol`, `ACTION` → `Action`).
+function ao.normalizeTag(name)
+  local text = tostring(name):gsub("_", "-"):lower()
+  return (text:gsub("^%l", string.upper):gsub("%-%l", string.upper))
 end
+ao.titleCase = ao.normalizeTag
 
 --- Tag list → `msg.Tags` (name → value, first wins), `msg.TagArray` (the list), and each tag lifted
 --- onto the message as a field, except protocol tags and the message's own fields.
@@ -85,7 +88,7 @@ function ao.normalize(msg)
   end
   local map, titled = {}, {}
   for _, tag in ipairs(array) do
-    local name = ao.titleCase(tag.name)
+    local name = ao.normalizeTag(tag.name)
     local value = tag.value
     titled[#titled + 1] = { name = name, value = value }
     if map[name] == nil then map[name] = value end
@@ -106,7 +109,7 @@ function ao.sanitize(msg)
 end
 
 function ao.clearOutbox()
-  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {} }
+  ao.outbox = { Output = {}, Messages = {}, Spawns = {}, Assignments = {}, Patches = {} }
 end
 
 local function padded(ref)
@@ -119,7 +122,7 @@ local function build(msg, ref)
   local tags = {}
   local names = {}
   for k, v in pairs(msg) do
-    if type(k) == "string" and not ({ Target = 1, Data = 1, Anchor = 1, Tags = 1, From = 1, receive = 1 })[k]
+    if type(k) == "string" and not ({ Target = 1, Data = 1, Anchor = 1, Tags = 1, From = 1 })[k]
       and type(v) ~= "function" and type(v) ~= "table" then
       names[#names + 1] = k
     end
@@ -147,17 +150,41 @@ local function build(msg, ref)
   return { Target = msg.Target, Anchor = padded(ref), Tags = tags, Data = data or "" }
 end
 
+--- A `patch@1.0` send (HyperBEAM's way to publish state): its fields but `device` and `Target`
+--- become one entry of the result's `Patches`, values as given (tables stay tables).
+local function patch_of(msg)
+  local patch = {}
+  for k, v in pairs(msg) do
+    if k ~= "device" and k ~= "Target" and type(v) ~= "function" then patch[k] = v end
+  end
+  return patch
+end
+
+--- Sends a message (a message without Target is kept in the outbox; the messenger has nowhere to
+--- deliver it). Returns the message with `receive([from])`, which waits for its reply, and
+--- `onReply([from,] handle)`, which runs `handle` on the reply when it comes, in a later message.
 function ao.send(msg)
-  assert(type(msg) == "table", "ao.send takes a message table")
+  assert(type(msg) == "table", "msg should be a table")
+  if msg.device == "patch@1.0" then
+    local patch = patch_of(msg)
+    table.insert(ao.outbox.Patches, patch)
+    return patch
+  end
   ao.reference = ao.reference + 1
   local ref = tostring(ao.reference)
   local message = build(msg, ref)
-  assert(type(message.Target) == "string", "a message needs a Target")
   table.insert(ao.outbox.Messages, message)
-  message.receive = function()
-    return Handlers.receive({ From = msg.Target, ["X-Reference"] = ref })
+  local returned = {}
+  for k, v in pairs(message) do returned[k] = v end
+  returned.receive = function(from)
+    return Handlers.receive({ From = from or msg.Target, ["X-Reference"] = ref })
   end
-  return message
+  returned.onReply = function(...)
+    local from, handle = msg.Target, ...
+    if select("#", ...) >= 2 then from, handle = ... end
+    Handlers.once({ From = from, ["X-Reference"] = ref }, handle)
+  end
+  return returned
 end
 
 function ao.spawn(module, msg)
@@ -170,10 +197,13 @@ function ao.spawn(module, msg)
     table.insert(spawn.Tags, 1, { name = "Module", value = module })
   end
   table.insert(ao.outbox.Spawns, spawn)
-  spawn.receive = function()
-    return Handlers.receive({ Action = "Spawned", ["X-Reference"] = ref })
-  end
-  return spawn
+  local returned = {}
+  for k, v in pairs(spawn) do returned[k] = v end
+  local pattern = { Action = "Spawned", ["X-Reference"] = ref }
+  returned.receive = function() return Handlers.receive(pattern) end
+  returned.onReply = function(handle) Handlers.once(pattern, handle) end
+  returned.after = returned.onReply
+  return returned
 end
 
 function ao.assign(assignment)
@@ -198,6 +228,7 @@ function ao.result(result)
     Spawns = ao.outbox.Spawns,
     Assignments = ao.outbox.Assignments,
   }
+  if #ao.outbox.Patches > 0 then out.Patches = ao.outbox.Patches end
   if result.Error ~= nil then out.Error = result.Error end
   return out
 end

@@ -1,6 +1,7 @@
 --- Handlers: an ordered list of (name, pattern, handle). For each message, matching handlers run in
 --- order; a pattern's verdict says whether to stop (true, -1, "break"), go on (1, "continue") or
---- skip (false, 0, "skip"). What no handler takes goes to the default handler (the Inbox).
+--- skip (false, 0, "skip"). Only a stop counts as handled: a message that no handler stopped at
+--- (even one that "continue" handlers saw) goes to the default handler (the Inbox), as in aos.
 ---
 --- System handlers ("_eval" first, "_default" last) keep their places: `prepend` inserts after
 --- "_eval", and everything is added before "_default".
@@ -101,8 +102,8 @@ function handlers.once(name, pattern, handle)
     name, pattern, handle = nil, name, pattern
   end
   if name == nil then
-    handlers.onceNonce = handlers.onceNonce + 1
     name = "_once_" .. handlers.onceNonce
+    handlers.onceNonce = handlers.onceNonce + 1
   end
   return handlers.prepend(name, pattern, handle, 1)
 end
@@ -155,7 +156,7 @@ function handlers.evaluate(msg, env)
     if h.name ~= "_default" and find_index(h.name) then
       local verdict = verdict_of(utils.matchesSpec(msg, h.pattern))
       if verdict ~= 0 then
-        handled = true
+        if verdict < 0 then handled = true end
         if h.maxRuns then
           h.maxRuns = h.maxRuns - 1
           if h.maxRuns <= 0 then handlers.remove(h.name) end

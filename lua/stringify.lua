@@ -1,12 +1,10 @@
---- Renders any Lua value as readable text for Eval output: tables with sorted keys, nested and
---- indented, never a memory address, so the same value always prints the same way.
-local stringify = {}
+--- Renders any Lua value as text for Eval output, in aos's layout and colours (keys red, strings
+--- green, other values blue), but with sorted keys and never a memory address, so the same value
+--- always prints the same way. `stringify.plain` is the same layout without colours.
+local stringify = { _version = "0.1.0" }
 
-local function key_text(k)
-  if type(k) == "string" and k:match("^[%a_][%w_]*$") then return k end
-  if type(k) == "string" then return string.format("[%q]", k) end
-  return "[" .. tostring(k) .. "]"
-end
+local COLORS = { red = "\27[31m", green = "\27[32m", blue = "\27[34m", reset = "\27[0m" }
+local NONE = { red = "", green = "", blue = "", reset = "" }
 
 local function sorted_keys(t)
   local keys = {}
@@ -20,37 +18,55 @@ local function sorted_keys(t)
   return keys
 end
 
-local function render(v, indent, seen)
-  local kind = type(v)
-  if kind == "string" then return string.format("%q", v):gsub("\\\n", "\\n") end
-  if kind ~= "table" then
-    if kind == "function" or kind == "thread" or kind == "userdata" then return "<" .. kind .. ">" end
-    return tostring(v)
+local function is_sequence(t, keys)
+  for i, k in ipairs(keys) do
+    if k ~= i then return false end
   end
-  local mt = getmetatable(v)
-  if mt and mt.__tostring then return tostring(v) end
-  if seen[v] then return "<cycle>" end
-  seen[v] = true
-  local n = #v
-  local keys = sorted_keys(v)
-  if #keys == 0 then
-    seen[v] = nil
-    return "{}"
-  end
-  local pad = string.rep("  ", indent + 1)
-  local lines = {}
-  for i = 1, n do lines[#lines + 1] = pad .. render(v[i], indent + 1, seen) end
-  for _, k in ipairs(keys) do
-    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
-      lines[#lines + 1] = pad .. key_text(k) .. " = " .. render(v[k], indent + 1, seen)
-    end
-  end
-  seen[v] = nil
-  return "{\n" .. table.concat(lines, ",\n") .. "\n" .. string.rep("  ", indent) .. "}"
+  return true
 end
 
-function stringify.format(v)
-  return (render(v, 0, {}))
+local render
+
+local function scalar(v, c)
+  local kind = type(v)
+  if kind == "string" then return c.green .. '"' .. v .. '"' .. c.reset end
+  if kind == "function" or kind == "thread" or kind == "userdata" then
+    return c.blue .. "<" .. kind .. ">" .. c.reset
+  end
+  return c.blue .. tostring(v) .. c.reset
+end
+
+render = function(v, indent, seen, c)
+  if type(v) ~= "table" then return scalar(v, c) end
+  local mt = getmetatable(v)
+  if mt and mt.__tostring then return tostring(v) end
+  if seen[v] then return c.blue .. "<cycle>" .. c.reset end
+  local keys = sorted_keys(v)
+  if #keys == 0 then return "{}" end
+  seen[v] = true
+  local pad = string.rep(" ", indent)
+  local child = string.rep(" ", indent + 2)
+  local items = {}
+  local out
+  if is_sequence(v, keys) then
+    for i = 1, #keys do items[i] = child .. render(v[i], indent + 2, seen, c) end
+    out = "{\n" .. table.concat(items, ",\n") .. "\n" .. pad .. " }"
+  else
+    for i, k in ipairs(keys) do
+      items[i] = child .. c.red .. tostring(k) .. c.reset .. " = " .. render(v[k], indent + 2, seen, c)
+    end
+    out = "{\n " .. table.concat(items, ",\n ") .. "\n" .. pad .. "}"
+  end
+  seen[v] = nil
+  return out
+end
+
+function stringify.format(v, indent)
+  return render(v, indent or 0, {}, COLORS)
+end
+
+function stringify.plain(v)
+  return render(v, 0, {}, NONE)
 end
 
 return stringify

@@ -4,93 +4,117 @@ local bint = require('.bint')(256)
 
 local utils = { _version = "0.1.0" }
 
+--- `curry(fn, arity)(a)(b)` = `curry(fn, arity)(a, b)` = `fn(a, b)`; nil arguments count.
 function utils.curry(fn, arity)
   assert(type(fn) == "function", "function is required as first argument")
   arity = arity or 2
   if arity < 2 then return fn end
-  return function(...)
-    local args = { ... }
-    if #args >= arity then return fn(table.unpack(args, 1, arity)) end
-    return utils.curry(function(...)
-      local rest = { ... }
-      local all = table.move(args, 1, #args, 1, {})
-      table.move(rest, 1, #rest, #all + 1, all)
-      return fn(table.unpack(all))
-    end, arity - #args)
+  local function collect(args)
+    return function(...)
+      local all = table.pack(table.unpack(args, 1, args.n))
+      for i = 1, select("#", ...) do
+        all.n = all.n + 1
+        all[all.n] = select(i, ...)
+      end
+      if all.n >= arity then return fn(table.unpack(all, 1, all.n)) end
+      return collect(all)
+    end
   end
+  return collect({ n = 0 })
 end
 
-function utils.concat(a, b)
-  if b == nil then return function(b2) return utils.concat(a, b2) end end
+utils.concat = utils.curry(function(a, b)
+  assert(type(a) == "table", "first argument should be a table that is an array")
+  assert(type(b) == "table", "second argument should be a table that is an array")
   local out = table.move(a, 1, #a, 1, {})
   return table.move(b, 1, #b, #out + 1, out)
-end
+end, 2)
 
-function utils.reduce(fn, initial, list)
-  if list == nil then return function(l) return utils.reduce(fn, initial, l) end end
+--- `fn(acc, value, index)` over a list; a nil `initial` starts from the first value.
+utils.reduce = utils.curry(function(fn, initial, list)
+  assert(type(fn) == "function", "first argument should be a function that accepts (result, value, key)")
+  assert(type(list) == "table", "third argument should be a table that is an array")
   local acc = initial
   for i, v in ipairs(list) do
-    if i == 1 and acc == nil then acc = v else acc = fn(acc, v) end
+    if acc == nil then acc = v else acc = fn(acc, v, i) end
   end
   return acc
-end
+end, 3)
 
-function utils.map(fn, list)
-  if list == nil then return function(l) return utils.map(fn, l) end end
+utils.map = utils.curry(function(fn, list)
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(list) == "table", "second argument should be an Array")
   local out = {}
   for i, v in ipairs(list) do out[i] = fn(v, i) end
   return out
-end
+end, 2)
 
-function utils.filter(fn, list)
-  if list == nil then return function(l) return utils.filter(fn, l) end end
+utils.filter = utils.curry(function(fn, list)
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(list) == "table", "second argument should be an Array")
   local out = {}
   for _, v in ipairs(list) do
     if fn(v) then out[#out + 1] = v end
   end
   return out
-end
+end, 2)
 
-function utils.find(fn, list)
-  if list == nil then return function(l) return utils.find(fn, l) end end
+utils.find = utils.curry(function(fn, list)
+  assert(type(fn) == "function", "first argument should be a unary function")
+  assert(type(list) == "table", "second argument should be a table that is an array")
   for _, v in ipairs(list) do
     if fn(v) then return v end
   end
   return nil
-end
+end, 2)
 
-function utils.propEq(name, value, object)
-  if object == nil then return function(o) return utils.propEq(name, value, o) end end
+utils.propEq = utils.curry(function(name, value, object)
   return object[name] == value
-end
+end, 3)
 
-function utils.prop(name, object)
-  if object == nil then return function(o) return utils.prop(name, o) end end
+utils.prop = utils.curry(function(name, object)
   return object[name]
-end
+end, 2)
 
-function utils.includes(value, list)
-  if list == nil then return function(l) return utils.includes(value, l) end end
+utils.includes = utils.curry(function(value, list)
+  assert(type(list) == "table", "argument needs to be a table")
   for _, v in ipairs(list) do
     if v == value then return true end
   end
   return false
-end
+end, 2)
 
 function utils.reverse(list)
+  assert(type(list) == "table", "argument needs to be a table that is an array")
   local out = {}
   for i = #list, 1, -1 do out[#out + 1] = list[i] end
   return out
 end
 
---- `compose(f, g, h)(x)` = f(g(h(x))).
+--- `compose(f, g, h)(x)` = f(g(h(x))); `compose(f)(g)` composes too, as in aos.
 function utils.compose(...)
-  local fns = { ... }
+  local fns = table.pack(...)
+  if fns.n == 1 then
+    return function(...) return utils.compose(fns[1], ...) end
+  end
+  for i = 1, fns.n do assert(type(fns[i]) == "function", "each argument needs to be a function") end
   return function(...)
     local result = table.pack(...)
-    for i = #fns, 1, -1 do result = table.pack(fns[i](table.unpack(result, 1, result.n))) end
+    for i = fns.n, 1, -1 do result = table.pack(fns[i](table.unpack(result, 1, result.n))) end
     return table.unpack(result, 1, result.n)
   end
+end
+
+--- "hELLO" → "Hello": the first character upper case, the rest lower case.
+function utils.capitalize(str)
+  if type(str) ~= "string" or str == "" then return str end
+  return str:sub(1, 1):upper() .. str:sub(2):lower()
+end
+
+--- A tag name as aos normalises it (`data_PROTOCOL` → `Data-Protocol`).
+function utils.normalize(name)
+  local text = tostring(name):gsub("_", "-"):lower()
+  return (text:gsub("^%l", string.upper):gsub("%-%l", string.upper))
 end
 
 --- Sorted keys (deterministic, unlike `pairs`).
@@ -129,32 +153,46 @@ function utils.isEqual(a, b)
   return true
 end
 
---- Whether `value` matches `spec` (the pattern language of Handlers, see handlers.lua).
-function utils.matchesPattern(spec, value, msg)
-  if spec == "_" then return value ~= nil end
-  if type(spec) == "function" then return spec(value, msg) end
-  if type(spec) == "table" then
-    for _, alternative in ipairs(spec) do
+--- Whether `value` matches `pattern`, as aos decides: `"_"` matches anything; a function by its
+--- verdict on (value, msg); a string with Lua pattern characters (`^$()%.[]*+?`; a lone `-` is
+--- not one) by `string.match` anywhere in the value, any other string by exact equality; a table
+--- when any of its patterns matches. Anything else (nil, numbers…) never matches.
+function utils.matchesPattern(pattern, value, msg)
+  if not pattern then return false end
+  if pattern == "_" then return true end
+  if type(pattern) == "function" then return pattern(value, msg) and true or false end
+  if type(pattern) == "string" then
+    if type(value) ~= "string" and type(value) ~= "number" then return false end
+    if pattern:find("[%^%$%(%)%%%.%[%]%*%+%?]") then
+      -- A malformed Lua pattern matches nothing instead of failing the message.
+      local ok, found = pcall(string.match, tostring(value), pattern)
+      return ok and found ~= nil
+    end
+    return value == pattern
+  end
+  if type(pattern) == "table" then
+    for _, alternative in ipairs(pattern) do
       if utils.matchesPattern(alternative, value, msg) then return true end
     end
-    return false
   end
-  if type(spec) == "string" then
-    if value == nil then return false end
-    value = tostring(value)
-    if spec:find("[%^%$%(%)%%%.%[%]%*%+%-%?]") then
-      -- A Lua pattern; a string with magic characters that fails to parse as one is compared as text.
-      local ok, found = pcall(string.match, value, "^" .. spec .. "$")
-      if ok and found ~= nil then return true end
-      return spec == value
-    end
-    return spec:lower() == value:lower()
+  return false
+end
+
+--- The field `key` of `msg`, else its tag; a key aos would normalise (`action`) finds `Action`.
+local function field(msg, key)
+  local value = msg[key]
+  local tags = type(msg.Tags) == "table" and msg.Tags or {}
+  if value == nil then value = tags[key] end
+  if value == nil and type(key) == "string" then
+    local normalized = utils.normalize(key)
+    value = msg[normalized]
+    if value == nil then value = tags[normalized] end
   end
-  return spec == value
+  return value
 end
 
 --- Whether `msg` matches `spec`: a function's verdict, a string equal to `msg.Action`, or a table
---- whose every key must match the message's field of that name.
+--- whose every key must be present and match (see matchesPattern).
 function utils.matchesSpec(msg, spec)
   if type(spec) == "function" then return spec(msg) end
   if type(spec) == "string" then return msg.Action == spec end
@@ -165,10 +203,9 @@ function utils.matchesSpec(msg, spec)
     for key in pairs(spec) do keys[#keys + 1] = key end
     table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
     for _, key in ipairs(keys) do
-      local pattern = spec[key]
-      local value = msg[key]
-      if value == nil and type(msg.Tags) == "table" then value = msg.Tags[key] end
-      if not utils.matchesPattern(pattern, value, msg) then return false end
+      local value = field(msg, key)
+      if value == nil then return false end
+      if not utils.matchesPattern(spec[key], value, msg) then return false end
     end
     return true
   end

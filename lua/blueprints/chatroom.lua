@@ -1,4 +1,6 @@
---- Chatroom blueprint: members register, and a broadcast goes to every member.
+--- Chatroom blueprint (aos's protocol): `Register` and `Unregister` manage `Members`; a
+--- `Broadcast` sends its Data to every member once as a `Broadcast-Notice`. Every request is
+--- answered with aos's reply text.
 Members = Members or {}
 
 local function index_of(address)
@@ -8,23 +10,34 @@ local function index_of(address)
   return nil
 end
 
-Handlers.add("Register", Handlers.utils.hasMatchingTag("Action", "Register"), function(msg)
-  if not index_of(msg.From) then table.insert(Members, msg.From) end
-  print("Registered " .. msg.From)
-  msg.reply({ Action = "Registered", Data = "Registered." })
-end)
-
-Handlers.add("Unregister", Handlers.utils.hasMatchingTag("Action", "Unregister"), function(msg)
-  local i = index_of(msg.From)
-  if i then table.remove(Members, i) end
-  msg.reply({ Action = "Unregistered", Data = "Unregistered." })
-end)
-
-Handlers.add("Broadcast", Handlers.utils.hasMatchingTag("Action", "Broadcast"), function(msg)
-  for _, member in ipairs(Members) do
-    Send({ Target = member, Action = "Broadcasted", Broadcaster = msg.From, Data = msg.Data })
+Handlers.add("register", "Register", function(msg)
+  if index_of(msg.From) then
+    Handlers.utils.reply("Already registered.")(msg)
+  else
+    table.insert(Members, msg.From)
+    Handlers.utils.reply("Registered.")(msg)
   end
-  msg.reply({ Action = "Broadcast-Sent", Data = "Broadcasted to " .. #Members .. " members." })
+end)
+
+Handlers.add("unregister", "Unregister", function(msg)
+  local i = index_of(msg.From)
+  if i then
+    table.remove(Members, i)
+    Handlers.utils.reply("Unregistered")(msg)
+  else
+    Handlers.utils.reply("Not registered")(msg)
+  end
+end)
+
+Handlers.add("broadcast", "Broadcast", function(msg)
+  local sent = {}
+  for _, member in ipairs(Members) do
+    if not sent[member] then
+      ao.send({ Target = member, Action = "Broadcast-Notice", Data = msg.Data })
+      sent[member] = true
+    end
+  end
+  Handlers.utils.reply("Broadcasted.")(msg)
 end)
 
 return "chatroom ready"

@@ -1,5 +1,7 @@
---- Token blueprint: a fungible token with AO's token-standard actions and replies.
---- A fresh token holds its whole supply itself: 10000 × 10^Denomination units.
+--- Token blueprint: a fungible token speaking the ao Standard Token protocol as aos's token
+--- blueprint does (Info, Balance, Balances, Transfer, Mint, Total-Supply, Burn; Debit-Notice and
+--- Credit-Notice; Transfer-Error and Mint-Error). A fresh token holds its whole supply itself:
+--- 10000 × 10^Denomination units. Loading it again keeps the balances.
 local bint = require('.bint')(256)
 local json = require('json')
 local utils = require('.utils')
@@ -13,10 +15,10 @@ Ticker = Ticker or "PNTS"
 Logo = Logo or "SBCCXwwecBlDqRLUjb8dYABExTJXLieawf7m2aBJ-KY"
 
 --- A positive whole number of units, as a string; anything else is an error.
-local function quantity(msg)
-  assert(type(msg.Quantity) == "string", "Quantity is required!")
-  local ok, q = pcall(bint, msg.Quantity)
-  assert(ok, "Quantity must be a whole number: " .. tostring(msg.Quantity))
+local function quantity(value)
+  assert(type(value) == "string", "Quantity is required!")
+  local ok, q = pcall(bint, value)
+  assert(ok, "Quantity must be a whole number: " .. tostring(value))
   assert(bint.__lt(0, q), "Quantity must be greater than 0")
   return q
 end
@@ -26,9 +28,15 @@ Handlers.add("info", Handlers.utils.hasMatchingTag("Action", "Info"), function(m
 end)
 
 Handlers.add("balance", Handlers.utils.hasMatchingTag("Action", "Balance"), function(msg)
-  local account = msg.Tags.Recipient or msg.Tags.Target or msg.From
-  local balance = Balances[account] or "0"
-  msg.reply({ Balance = balance, Ticker = Ticker, Account = account, Data = balance })
+  local balance = "0"
+  if msg.Tags.Recipient then
+    balance = Balances[msg.Tags.Recipient] or "0"
+  elseif msg.Tags.Target and Balances[msg.Tags.Target] then
+    balance = Balances[msg.Tags.Target]
+  elseif Balances[msg.From] then
+    balance = Balances[msg.From]
+  end
+  msg.reply({ Balance = balance, Ticker = Ticker, Account = msg.Tags.Recipient or msg.From, Data = balance })
 end)
 
 Handlers.add("balances", Handlers.utils.hasMatchingTag("Action", "Balances"), function(msg)
@@ -37,7 +45,7 @@ end)
 
 Handlers.add("transfer", Handlers.utils.hasMatchingTag("Action", "Transfer"), function(msg)
   assert(type(msg.Recipient) == "string", "Recipient is required!")
-  local q = quantity(msg)
+  local q = quantity(msg.Quantity)
   Balances[msg.From] = Balances[msg.From] or "0"
   Balances[msg.Recipient] = Balances[msg.Recipient] or "0"
   if q <= bint(Balances[msg.From]) then
@@ -48,40 +56,39 @@ Handlers.add("transfer", Handlers.utils.hasMatchingTag("Action", "Transfer"), fu
         Action = "Debit-Notice",
         Recipient = msg.Recipient,
         Quantity = msg.Quantity,
-        Data = "You transferred " .. msg.Quantity .. " to " .. msg.Recipient,
+        Data = Colors.gray .. "You transferred " .. Colors.blue .. msg.Quantity .. Colors.gray .. " to "
+          .. Colors.green .. msg.Recipient .. Colors.reset,
       }
       local credit = {
         Target = msg.Recipient,
         Action = "Credit-Notice",
         Sender = msg.From,
         Quantity = msg.Quantity,
-        Data = "You received " .. msg.Quantity .. " from " .. msg.From,
+        Data = Colors.gray .. "You received " .. Colors.blue .. msg.Quantity .. Colors.gray .. " from "
+          .. Colors.green .. msg.From .. Colors.reset,
       }
       -- Forwarded tags (X-*) travel with both notices.
-      for name, value in pairs(msg.Tags) do
-        if name:match("^X%-") then
-          debit[name] = value
-          credit[name] = value
+      for _, name in ipairs(utils.keys(msg.Tags)) do
+        if name:sub(1, 2) == "X-" then
+          debit[name] = msg.Tags[name]
+          credit[name] = msg.Tags[name]
         end
       end
       msg.reply(debit)
       Send(credit)
     end
   else
-    msg.reply({
-      Action = "Transfer-Error",
-      ["Message-Id"] = msg.Id,
-      Error = "Insufficient Balance!",
-    })
+    msg.reply({ Action = "Transfer-Error", ["Message-Id"] = msg.Id, Error = "Insufficient Balance!" })
   end
 end)
 
 Handlers.add("mint", Handlers.utils.hasMatchingTag("Action", "Mint"), function(msg)
-  local q = quantity(msg)
-  if msg.From == ao.id or msg.From == Owner then
-    Balances[msg.From] = utils.add(Balances[msg.From] or "0", msg.Quantity)
+  quantity(msg.Quantity)
+  Balances[ao.id] = Balances[ao.id] or "0"
+  if msg.From == ao.id then
+    Balances[msg.From] = utils.add(Balances[msg.From], msg.Quantity)
     TotalSupply = utils.add(TotalSupply, msg.Quantity)
-    msg.reply({ Data = "Successfully minted " .. tostring(q) })
+    msg.reply({ Data = Colors.gray .. "Successfully minted " .. Colors.blue .. msg.Quantity .. Colors.reset })
   else
     msg.reply({
       Action = "Mint-Error",
@@ -97,11 +104,11 @@ Handlers.add("totalSupply", Handlers.utils.hasMatchingTag("Action", "Total-Suppl
 end)
 
 Handlers.add("burn", Handlers.utils.hasMatchingTag("Action", "Burn"), function(msg)
-  local q = quantity(msg)
+  local q = quantity(msg.Tags.Quantity)
   assert(q <= bint(Balances[msg.From] or "0"), "Quantity must be less than or equal to the current balance!")
-  Balances[msg.From] = utils.subtract(Balances[msg.From], msg.Quantity)
-  TotalSupply = utils.subtract(TotalSupply, msg.Quantity)
-  msg.reply({ Data = "Successfully burned " .. msg.Quantity })
+  Balances[msg.From] = utils.subtract(Balances[msg.From], msg.Tags.Quantity)
+  TotalSupply = utils.subtract(TotalSupply, msg.Tags.Quantity)
+  msg.reply({ Data = Colors.gray .. "Successfully burned " .. Colors.blue .. msg.Tags.Quantity .. Colors.reset })
 end)
 
 return "token ready: " .. Ticker

@@ -1,34 +1,41 @@
---- Voting blueprint: one vote per address per proposal, weighted by stake when staking is loaded
---- (else one vote each); a `Get-Votes` message reads the tally.
+--- Voting blueprint (aos's protocol; loads on top of staking): `Vote{Target, Side, Deadline}`
+--- adds the voter's stake to `Votes[Target][Side]` (yay or nay), the vote closing `Deadline`
+--- blocks after this message's Block-Height; every message closes the votes that are due,
+--- printing `Handle Vote` for those the yays won.
 local bint = require('.bint')(256)
-local json = require('json')
 local utils = require('.utils')
 
+Balances = Balances or {}
+Stakers = Stakers or {}
 Votes = Votes or {}
 
-local function weight(address)
-  if Stakers and Stakers[address] then return Stakers[address].amount end
-  return "1"
+local function height(msg)
+  return tonumber(msg["Block-Height"]) or 0
 end
 
-Handlers.add("voting.vote", Handlers.utils.hasMatchingTag("Action", "Vote"), function(msg)
-  local proposal = msg.Proposal
-  local side = msg.Side and msg.Side:lower()
-  assert(type(proposal) == "string", "Proposal is required!")
+Handlers.vote = function(msg)
+  local staker = Stakers[msg.From]
+  local weight = staker and staker.amount or "0"
+  local target, side = msg.Tags.Target, msg.Tags.Side
+  assert(type(target) == "string", "Target is required!")
   assert(side == "yay" or side == "nay", "Side must be yay or nay")
-  local tally = Votes[proposal] or { yay = "0", nay = "0", voters = {} }
-  assert(tally.voters[msg.From] == nil, "Already voted on " .. proposal)
-  local w = weight(msg.From)
-  assert(bint.__lt(0, bint(w)), "No voting weight")
-  tally[side] = utils.add(tally[side], w)
-  tally.voters[msg.From] = side
-  Votes[proposal] = tally
-  msg.reply({ Action = "Vote-Recorded", Proposal = proposal, Side = side, Data = "Voted " .. side })
-end)
+  local deadline = height(msg) + (tonumber(msg.Tags.Deadline) or 0)
+  assert(bint.__lt(0, bint(weight)), "No staked tokens to vote")
+  Votes[target] = Votes[target] or { yay = "0", nay = "0", deadline = deadline }
+  Votes[target][side] = utils.add(Votes[target][side], weight)
+end
 
-Handlers.add("voting.get", Handlers.utils.hasMatchingTag("Action", "Get-Votes"), function(msg)
-  local tally = Votes[msg.Proposal] or { yay = "0", nay = "0" }
-  msg.reply({ Action = "Votes", Proposal = msg.Proposal, Data = json.encode({ yay = tally.yay, nay = tally.nay }) })
-end)
+local function finalize(msg)
+  for _, target in ipairs(utils.keys(Votes)) do
+    local vote = Votes[target]
+    if height(msg) >= vote.deadline then
+      if bint(vote.yay) > bint(vote.nay) then print("Handle Vote") end
+      Votes[target] = nil
+    end
+  end
+end
+
+Handlers.add("vote", Handlers.utils.continue(Handlers.utils.hasMatchingTag("Action", "Vote")), Handlers.vote)
+Handlers.add("finalize", function() return "continue" end, finalize)
 
 return "voting ready"

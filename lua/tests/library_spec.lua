@@ -6,9 +6,12 @@ local base64 = require('.base64')
 
 test("modules resolve under their aos names", function()
   for _, name in ipairs({ "json", ".json", ".bint", ".utils", ".handlers", ".handlers-utils", ".ao",
-                          ".base64", ".pretty", ".stringify", ".crypto", ".process" }) do
+                          ".base64", ".pretty", ".stringify", ".crypto", ".process", ".chance", ".assignment",
+                          ".eval", ".dump", "ao", "handlers", "utils" }) do
     assert(require(name), name)
   end
+  assert(require("ao") == require(".ao") and require(".ao") == ao)
+  assert(require("handlers") == Handlers and require(".utils") == Utils)
 end)
 
 test("json encodes with sorted keys and round-trips", function()
@@ -74,7 +77,8 @@ test("crypto sha256 and base64 vectors", function()
 end)
 
 test("stringify and pretty render deterministically", function()
-  eq(require('.stringify').format({ z = 1, a = { 1, "two" } }), '{\n  a = {\n    1,\n    "two"\n  },\n  z = 1\n}')
+  eq(require('.stringify').plain({ z = 1, a = { 1, "two" } }), '{\n   a = {\n    1,\n    "two"\n   },\n   z = 1\n}')
+  eq(plain(require('.stringify').format({ z = 1, a = { 1, "two" } })), require('.stringify').plain({ z = 1, a = { 1, "two" } }))
   eq(require('.pretty').tprint({}), "{}")
 end)
 

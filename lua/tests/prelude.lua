@@ -37,18 +37,20 @@ ENV = {
 local slot = 0
 local process = require('.process')
 
---- A message from `fields` (From defaults to OWNER); every field but the core ones is a tag.
+--- A message from `fields` (From defaults to OWNER); every field but the core ones is a tag, and
+--- `Tags` (a list of {name, value}) adds tags as they are (e.g. a tag named Target).
 function message(fields)
   slot = slot + 1
-  local core = { From = 1, Owner = 1, Data = 1, Id = 1, Target = 1, Timestamp = 1, Cron = 1 }
+  local core = { From = 1, Owner = 1, Data = 1, Id = 1, Target = 1, Timestamp = 1, Cron = 1, Tags = 1 }
   local tags = {}
   local names = {}
   for k in pairs(fields) do if not core[k] then names[#names + 1] = k end end
   table.sort(names)
   for _, k in ipairs(names) do tags[#tags + 1] = { name = k, value = tostring(fields[k]) } end
+  for _, t in ipairs(fields.Tags or {}) do tags[#tags + 1] = t end
   local from = fields.From or OWNER
   return {
-    Id = fields.Id or ("MSG-" .. slot), From = from, Owner = fields.Owner or from, Target = PID,
+    Id = fields.Id or ("MSG-" .. slot), From = from, Owner = fields.Owner or from, Target = fields.Target or PID,
     Tags = tags, Data = fields.Data or "", Timestamp = fields.Timestamp or (1700000000000 + slot),
     Nonce = slot, ["Hash-Chain"] = "chain-" .. slot, ["Block-Height"] = fields["Block-Height"] or slot,
     Module = "MODULE", Cron = fields.Cron,
@@ -68,7 +70,7 @@ function spawn()
   return process.handle({
     Id = PID, From = OWNER, Owner = OWNER, Target = PID, Data = "", Nonce = 0,
     Tags = { { name = "Type", value = "Process" }, { name = "Name", value = "spec" }, { name = "Scheduler", value = NODE } },
-    Timestamp = 1700000000000, ["Hash-Chain"] = "chain-0", Module = "MODULE",
+    Timestamp = 1700000000000, ["Hash-Chain"] = "chain-0", Module = "MODULE", ["Block-Height"] = 1000,
   }, ENV)
 end
 
@@ -80,6 +82,20 @@ end
 
 function output(result)
   return type(result.Output) == "table" and result.Output.data or result.Output
+end
+
+--- `s` without its ANSI colour codes.
+function plain(s)
+  return (tostring(s):gsub("\27%[%d+m", ""))
+end
+
+--- The outbox messages of a result with tag Action = `action` (all of them when nil).
+function sent(result, action)
+  local out = {}
+  for _, m in ipairs(result.Messages or {}) do
+    if action == nil or tag(m, "Action") == action then out[#out + 1] = m end
+  end
+  return out
 end
 
 spawn()

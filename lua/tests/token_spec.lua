@@ -1,58 +1,73 @@
 local json = require('json')
 eq(output(eval(BLUEPRINT_SOURCES.token)), "token ready: PNTS")
 
-local function replies(r, action)
-  local out = {}
-  for _, m in ipairs(r.Messages) do
-    if action == nil or tag(m, "Action") == action then out[#out + 1] = m end
-  end
-  return out
-end
+local replies = sent
 
 test("a fresh token holds its whole supply", function()
   eq(Balances[ao.id], "10000000000000000")
   eq(TotalSupply, "10000000000000000")
 end)
 
-test("Info and Balance reply with the token standard's tags", function()
-  local r = send({ Action = "Info", From = "ALICE" })
-  eq(tag(r.Messages[1], "Ticker"), "PNTS")
-  eq(tag(r.Messages[1], "Denomination"), "12")
-  r = send({ Action = "Balance", From = "ALICE", Recipient = ao.id })
+test("Info replies with aos's fields: Name, Ticker, Logo, Denomination", function()
+  local r = send({ Action = "Info", From = "ALICE", Reference = "3" })
+  local info = r.Messages[1]
+  eq(info.Target, "ALICE")
+  eq(tag(info, "Name"), Name)
+  eq(tag(info, "Ticker"), "PNTS")
+  eq(tag(info, "Logo"), "SBCCXwwecBlDqRLUjb8dYABExTJXLieawf7m2aBJ-KY")
+  eq(tag(info, "Denomination"), "12")
+  eq(tag(info, "X-Reference"), "3")
+end)
+
+test("Balance answers for Recipient, Target or the sender", function()
+  local r = send({ Action = "Balance", From = "ALICE", Recipient = ao.id })
   eq(tag(r.Messages[1], "Balance"), "10000000000000000")
+  eq(tag(r.Messages[1], "Account"), ao.id)
   eq(r.Messages[1].Data, "10000000000000000")
   r = send({ Action = "Balance", From = "NOBODY" })
   eq(tag(r.Messages[1], "Balance"), "0")
+  eq(tag(r.Messages[1], "Account"), "NOBODY")
 end)
 
-test("Mint by the owner; others get Mint-Error", function()
-  local r = send({ Action = "Mint", Quantity = "1000000000000000000000000000000" })
+test("Mint only by the process itself; others get Mint-Error", function()
+  local r = send({ Action = "Mint", From = PID, Quantity = "1000000000000000000000000000000" })
   eq(r.Error, nil)
-  eq(Balances[OWNER], "1000000000000000000000000000000")
-  r = send({ Action = "Mint", From = "ALICE", Quantity = "5" })
+  eq(Balances[PID], "1000000000000010000000000000000")
+  eq(plain(r.Messages[1].Data), "Successfully minted 1000000000000000000000000000000")
+  r = send({ Action = "Mint", Quantity = "5" })
   eq(tag(replies(r, "Mint-Error")[1], "Error"), "Only the Process Id can mint new PNTS tokens!")
 end)
 
 test("Transfer of 10^30 is exact and sends Debit-Notice and Credit-Notice", function()
-  local r = send({ Action = "Transfer", Recipient = "BOB", Quantity = "1000000000000000000000000000000", ["X-Memo"] = "m" })
+  local r = send({ Action = "Transfer", From = PID, Recipient = "BOB", Quantity = "1000000000000000000000000000000", ["X-Memo"] = "m" })
   eq(r.Error, nil)
-  eq(Balances[OWNER], "0")
+  eq(Balances[PID], "10000000000000000")
   eq(Balances.BOB, "1000000000000000000000000000000")
   local debit = replies(r, "Debit-Notice")[1]
   local credit = replies(r, "Credit-Notice")[1]
-  eq(debit.Target, OWNER)
+  eq(debit.Target, PID)
   eq(tag(debit, "Recipient"), "BOB")
+  eq(plain(debit.Data), "You transferred 1000000000000000000000000000000 to BOB")
   eq(credit.Target, "BOB")
-  eq(tag(credit, "Sender"), OWNER)
+  eq(tag(credit, "Sender"), PID)
   eq(tag(credit, "Quantity"), "1000000000000000000000000000000")
   eq(tag(credit, "X-Memo"), "m")
+  eq(tag(debit, "X-Memo"), "m")
+  eq(plain(credit.Data), "You received 1000000000000000000000000000000 from " .. PID)
+end)
+
+test("a Cast transfer sends no notices", function()
+  local r = send({ Action = "Transfer", From = "BOB", Recipient = "CAROL", Quantity = "1", Cast = "true" })
+  eq(#r.Messages, 0)
+  eq(Balances.CAROL, "1")
 end)
 
 test("transferring more than the balance answers Transfer-Error and changes nothing", function()
   local r = send({ Action = "Transfer", From = "BOB", Recipient = "CAROL", Quantity = "1000000000000000000000000000001" })
   local e = replies(r, "Transfer-Error")[1]
   eq(tag(e, "Error"), "Insufficient Balance!")
-  eq(Balances.BOB, "1000000000000000000000000000000")
+  assert(tag(e, "Message-Id"):match("^MSG%-%d+$"), tag(e, "Message-Id"))
+  eq(Balances.BOB, "999999999999999999999999999999")
 end)
 
 test("a missing Recipient or a non-numeric Quantity is an Error", function()
@@ -66,13 +81,14 @@ end)
 
 test("Balances, Total-Supply and Burn", function()
   local r = send({ Action = "Balances", From = "ALICE" })
-  eq(json.decode(r.Messages[1].Data).BOB, "1000000000000000000000000000000")
+  eq(json.decode(r.Messages[1].Data).BOB, "999999999999999999999999999999")
   r = send({ Action = "Total-Supply", From = "ALICE" })
   eq(r.Messages[1].Data, "1000000000000010000000000000000")
-  r = send({ Action = "Burn", From = "BOB", Quantity = "1000000000000000000000000000000" })
+  eq(tag(r.Messages[1], "Action"), "Total-Supply")
+  r = send({ Action = "Burn", From = "BOB", Quantity = "999999999999999999999999999999" })
   eq(r.Error, nil)
   eq(Balances.BOB, "0")
-  eq(TotalSupply, "10000000000000000")
+  eq(TotalSupply, "10000000000000001")
   r = send({ Action = "Burn", From = "BOB", Quantity = "1" })
   assert(r.Error)
 end)

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod bad_input;
+mod blueprints;
 mod crank;
 mod cron;
 mod examples;
