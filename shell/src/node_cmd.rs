@@ -41,8 +41,24 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     .await;
     let _ = std::fs::remove_file(&url_file);
     node.shutdown().await?;
+    close_store(node, &data_dir).await;
     println!("aos node stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stops the store's writer and waits until every handle on the store is gone, so redb marks the
+/// file cleanly closed: the next start then opens it at once instead of checking all of it.
+async fn close_store(node: Node, data_dir: &std::path::Path) {
+    node.messenger().scheduler().writer().close().await;
+    drop(node);
+    // Background work of the units lets go of its handles as it ends.
+    for _ in 0..100 {
+        if !Node::is_locked(data_dir) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!("aos node: the store is still open at exit; the next start will check it");
 }
 
 async fn shutdown_signal() {
