@@ -7,6 +7,7 @@ use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
+use crate::cron::CronError;
 use crate::cu::CuError;
 use crate::mu::MuError;
 use crate::su::ScheduleError;
@@ -22,6 +23,7 @@ pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 pub fn schedule_status(e: &ScheduleError) -> StatusCode {
     match e {
         ScheduleError::Duplicate(_) => StatusCode::CONFLICT,
+        ScheduleError::BadCron(CronError::NotOwner { .. }) => StatusCode::FORBIDDEN,
         ScheduleError::UnknownProcess(_) | ScheduleError::UnknownMessage(_) => {
             StatusCode::NOT_FOUND
         }
