@@ -32,10 +32,17 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     std::fs::write(&url_file, &url).with_context(|| format!("writing {}", url_file.display()))?;
     println!("aos node {} listening on {url}", node.info().address);
     println!("default module {}", node.info().default_module);
-    aos_units::http::serve(
+    let timeout = std::time::Duration::from_secs(args.http_timeout.max(1));
+    let limits = aos_units::http::HttpLimits {
+        header_timeout: timeout,
+        body_timeout: timeout,
+        max_connections: args.max_connections.max(1),
+    };
+    aos_units::http::serve_with(
         listener,
         node.messenger().clone(),
         node.info().clone(),
+        limits,
         shutdown_signal(),
     )
     .await;

@@ -1,6 +1,7 @@
 //! End-to-end tests of a whole node: the three units wired by `aos::Node`, driven through the real
 //! HTTP API on a loopback port the OS picks.
 
+mod adversarial;
 mod bad_input;
 mod crank;
 mod cron;
