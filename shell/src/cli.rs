@@ -139,6 +139,13 @@ pub struct NodeArgs {
     /// Address to listen on; port 0 picks a free port (the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8734")]
     pub listen: String,
+    /// Seconds a client may take to send a request's headers (also how long an idle connection
+    /// stays open) and the longest pause within a request body.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub http_timeout: u64,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,17 +32,40 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     std::fs::write(&url_file, &url).with_context(|| format!("writing {}", url_file.display()))?;
     println!("aos node {} listening on {url}", node.info().address);
     println!("default module {}", node.info().default_module);
-    aos_units::http::serve(
+    let timeout = std::time::Duration::from_secs(args.http_timeout.max(1));
+    let limits = aos_units::http::HttpLimits {
+        header_timeout: timeout,
+        body_timeout: timeout,
+        max_connections: args.max_connections.max(1),
+    };
+    aos_units::http::serve_with(
         listener,
         node.messenger().clone(),
         node.info().clone(),
+        limits,
         shutdown_signal(),
     )
     .await;
     let _ = std::fs::remove_file(&url_file);
     node.shutdown().await?;
+    close_store(node, &data_dir).await;
     println!("aos node stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stops the store's writer and waits until every handle on the store is gone, so redb marks the
+/// file cleanly closed: the next start then opens it at once instead of checking all of it.
+async fn close_store(node: Node, data_dir: &std::path::Path) {
+    node.messenger().scheduler().writer().close().await;
+    drop(node);
+    // Background work of the units lets go of its handles as it ends.
+    for _ in 0..100 {
+        if !Node::is_locked(data_dir) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!("aos node: the store is still open at exit; the next start will check it");
 }
 
 async fn shutdown_signal() {

@@ -29,7 +29,8 @@ async fn a_monitored_process_ticks_and_its_sends_are_delivered() {
             &me,
             "clock",
             &[
-                ("Cron-Interval", "100-milliseconds"),
+                // The node's minimum interval.
+                ("Cron-Interval", "1-second"),
                 ("Cron-Tag-Action", "Cron"),
             ],
         )
@@ -63,23 +64,23 @@ async fn a_monitored_process_ticks_and_its_sends_are_delivered() {
         // Each read differs, or the scheduler would refuse it as a duplicate.
         let read = format!("return Tocks -- {asked}");
         let tocks: u64 = output(&node.eval(&me, &sink, &read).await).parse().unwrap();
-        if tocks >= 3 || started.elapsed() > Duration::from_secs(20) {
+        if tocks >= 2 || started.elapsed() > Duration::from_secs(20) {
             break tocks;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert!(tocks >= 3, "only {tocks} tocks arrived");
+    assert!(tocks >= 2, "only {tocks} tocks arrived");
 
     let (status, page) = node.get(&format!("/cu/cron/{clock}?limit=1000")).await;
     assert_eq!(status, 200, "{page}");
     let edges = page["edges"].as_array().unwrap();
-    assert!(edges.len() >= 3, "{page}");
+    assert!(edges.len() >= 2, "{page}");
     let cursors: Vec<u64> = edges
         .iter()
         .map(|e| e["cursor"].as_str().unwrap().parse().unwrap())
         .collect();
     assert!(
-        cursors.windows(2).all(|w| w[1] - w[0] == 100),
+        cursors.windows(2).all(|w| w[1] - w[0] == 1_000),
         "{cursors:?}"
     );
     assert_eq!(page["pageInfo"]["hasNextPage"], false);
@@ -95,7 +96,7 @@ async fn a_monitored_process_ticks_and_its_sends_are_delivered() {
     // Let a tick that was running finish, then nothing moves the clock any more.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, before) = node.get(&format!("/cu/cron/{clock}?limit=1000")).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
     let (_, after) = node.get(&format!("/cu/cron/{clock}?limit=1000")).await;
     assert_eq!(
         before["edges"].as_array().unwrap().len(),

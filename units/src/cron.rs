@@ -7,19 +7,64 @@
 //! gets a later timestamp — so the order of ticks and messages is a pure function of the log and a
 //! replay anywhere reaches the same state. Monitoring a process just moves its fence forward in
 //! real time, so its ticks run when they are due instead of when the next message comes.
+//!
+//! Ticks cost an evaluation and a stored result each, so a node bounds them ([`CronLimits`]): a
+//! minimum interval for spawns, and a number of results kept per process.
 
+use redb::ReadableTable;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::message::{Tag, b64};
-use crate::store::{ProcessId, ProcessRecord};
+use crate::store::{self, ProcessId, ProcessRecord, StoreError, log_key};
 
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error(
-    "bad Cron-Interval {0:?}: expected N-UNIT with N ≥ 1 and UNIT one of milliseconds, seconds, minutes, hours, days, weeks, months, years"
-)]
-pub struct CronError(pub String);
+#[non_exhaustive]
+pub enum CronError {
+    #[error(
+        "bad Cron-Interval {0:?}: expected N-UNIT with N ≥ 1 and UNIT one of milliseconds, seconds, minutes, hours, days, weeks, months, years"
+    )]
+    BadInterval(String),
+    #[error(
+        "Cron-Interval {interval:?} is {interval_ms} ms, shorter than this node's minimum of {min_ms} ms"
+    )]
+    TooShort {
+        interval: String,
+        interval_ms: u64,
+        min_ms: u64,
+    },
+    #[error(
+        "only the owner of process {process} (or the node) may start or stop its cron; {requester} is not"
+    )]
+    NotOwner { process: String, requester: String },
+}
+
+/// The node-wide minimum `Cron-Interval` (ms) unless configured otherwise. Every tick is an
+/// evaluation and a stored result, so a 1 ms interval costs a core and gigabytes a day.
+pub const DEFAULT_MIN_INTERVAL_MS: u64 = 1_000;
+
+/// Cron results kept per process: older ones are pruned (see [`prune_results`]). At the
+/// minimum interval this is close to three hours of ticks.
+pub const RESULTS_KEPT: usize = 10_000;
+
+/// What a node allows of cron.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronLimits {
+    /// Spawns with a shorter `Cron-Interval` are refused.
+    pub min_interval_ms: u64,
+    /// Newest cron results kept per process.
+    pub results_kept: usize,
+}
+
+impl Default for CronLimits {
+    fn default() -> Self {
+        Self {
+            min_interval_ms: DEFAULT_MIN_INTERVAL_MS,
+            results_kept: RESULTS_KEPT,
+        }
+    }
+}
 
 /// When a process's ticks fall and what they carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +95,7 @@ fn unit_ms(unit: &str) -> Option<u64> {
 
 /// Parses `10-seconds`, `1-minute`, `500-milliseconds`…
 pub fn parse_interval(text: &str) -> Result<u64, CronError> {
-    let bad = || CronError(text.to_owned());
+    let bad = || CronError::BadInterval(text.to_owned());
     let (count, unit) = text.trim().split_once('-').ok_or_else(bad)?;
     let count: u64 = count.trim().parse().map_err(|_| bad())?;
     let unit = unit_ms(&unit.trim().to_ascii_lowercase()).ok_or_else(bad)?;
@@ -60,11 +105,41 @@ pub fn parse_interval(text: &str) -> Result<u64, CronError> {
     }
 }
 
-/// Checks a spawn's `Cron-Interval` tag, if it has one.
+/// Checks a spawn's `Cron-Interval` tag, if it has one, against [`DEFAULT_MIN_INTERVAL_MS`].
 pub fn check_spawn_tags(tags: &[Tag]) -> Result<(), CronError> {
-    match tags.iter().find(|t| t.name == "Cron-Interval") {
-        Some(tag) => parse_interval(&tag.value).map(|_| ()),
-        None => Ok(()),
+    check_spawn_tags_with(tags, DEFAULT_MIN_INTERVAL_MS)
+}
+
+/// Checks a spawn's `Cron-Interval` tag, if it has one: well formed and at least `min_ms`.
+pub fn check_spawn_tags_with(tags: &[Tag], min_ms: u64) -> Result<(), CronError> {
+    let Some(tag) = tags.iter().find(|t| t.name == "Cron-Interval") else {
+        return Ok(());
+    };
+    let interval_ms = parse_interval(&tag.value)?;
+    if interval_ms < min_ms {
+        return Err(CronError::TooShort {
+            interval: tag.value.clone(),
+            interval_ms,
+            min_ms,
+        });
+    }
+    Ok(())
+}
+
+/// Who may start or stop a process's real-time cron: its owner, or the node itself. Monitoring
+/// changes no outcome, but it costs the node a tick loop, and stopping it is the owner's call.
+pub fn check_controller(
+    record: &ProcessRecord,
+    requester: &str,
+    node: &str,
+) -> Result<(), CronError> {
+    if requester == record.owner || requester == node {
+        Ok(())
+    } else {
+        Err(CronError::NotOwner {
+            process: record.id.clone(),
+            requester: requester.to_owned(),
+        })
     }
 }
 
@@ -112,6 +187,33 @@ impl CronSchedule {
     pub fn next_after(&self, after: u64) -> Option<u64> {
         self.ticks(after, u64::MAX).next().map(|(_, at)| at)
     }
+}
+
+/// Deletes all but the newest `keep` stored cron results of `process`, inside `txn`; returns how
+/// many went. Results are keyed by tick time, so "newest" is the key order. The cost is a walk
+/// over the `keep` newest keys, so callers prune once per batch of ticks, not per tick.
+pub fn prune_results(
+    txn: &redb::WriteTransaction,
+    process: &ProcessId,
+    keep: usize,
+) -> Result<u64, StoreError> {
+    let mut table = txn.open_table(store::CRON_RESULTS)?;
+    let (lo, hi) = (log_key(process, 0), log_key(process, u64::MAX));
+    let oldest_kept_out = table
+        .range(&lo[..]..=&hi[..])?
+        .rev()
+        .nth(keep)
+        .transpose()?
+        .map(|(k, _)| k.value().to_vec());
+    let Some(cut) = oldest_kept_out else {
+        return Ok(0);
+    };
+    let mut pruned = 0;
+    table.retain_in(&lo[..]..=&cut[..], |_, _| {
+        pruned += 1;
+        false
+    })?;
+    Ok(pruned)
 }
 
 /// A tick's id: a hash of the process and the ordinal, so every node names it alike.
@@ -180,6 +282,79 @@ mod tests {
         ] {
             assert!(parse_interval(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn intervals_below_the_node_minimum_are_refused() {
+        let tags = |interval: &str| vec![Tag::new("Cron-Interval", interval)];
+        assert!(check_spawn_tags(&tags("1-second")).is_ok());
+        assert!(check_spawn_tags(&[]).is_ok());
+        let err = check_spawn_tags(&tags("1-millisecond")).unwrap_err();
+        assert_eq!(
+            err,
+            CronError::TooShort {
+                interval: "1-millisecond".into(),
+                interval_ms: 1,
+                min_ms: DEFAULT_MIN_INTERVAL_MS,
+            }
+        );
+        assert!(err.to_string().contains("minimum of 1000 ms"), "{err}");
+        assert!(check_spawn_tags(&tags("999-milliseconds")).is_err());
+        assert!(check_spawn_tags_with(&tags("5-milliseconds"), 5).is_ok());
+        assert!(check_spawn_tags_with(&tags("4-milliseconds"), 5).is_err());
+        assert!(matches!(
+            check_spawn_tags_with(&tags("5-blocks"), 1),
+            Err(CronError::BadInterval(_))
+        ));
+    }
+
+    #[test]
+    fn only_the_owner_or_the_node_controls_cron() {
+        let record = ProcessRecord {
+            id: "P".repeat(43),
+            owner: "O".repeat(43),
+            module: "M".repeat(43),
+            scheduler: "S".repeat(43),
+            tags: vec![],
+            timestamp: 0,
+            next_slot: 1,
+            last_timestamp: 0,
+            last_hash_chain: String::new(),
+        };
+        let node = "N".repeat(43);
+        assert!(check_controller(&record, &record.owner, &node).is_ok());
+        assert!(check_controller(&record, &node, &node).is_ok());
+        let err = check_controller(&record, &"X".repeat(43), &node).unwrap_err();
+        assert!(matches!(err, CronError::NotOwner { .. }), "{err}");
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_results_of_that_process_only() {
+        let store =
+            crate::store::Store::open_with_backend(redb::backends::InMemoryBackend::new()).unwrap();
+        let (mine, other) = (ProcessId([1; 32]), ProcessId([2; 32]));
+        let txn = store.db().begin_write().unwrap();
+        {
+            let mut table = txn.open_table(store::CRON_RESULTS).unwrap();
+            for at in 1..=10u64 {
+                for p in [&mine, &other] {
+                    table.insert(&log_key(p, at * 100)[..], &b"{}"[..]).unwrap();
+                }
+            }
+        }
+        assert_eq!(prune_results(&txn, &mine, 3).unwrap(), 7);
+        assert_eq!(prune_results(&txn, &mine, 3).unwrap(), 0);
+        assert_eq!(prune_results(&txn, &other, 20).unwrap(), 0);
+        let table = txn.open_table(store::CRON_RESULTS).unwrap();
+        let left = |p: &ProcessId| -> Vec<u64> {
+            table
+                .range(&log_key(p, 0)[..]..=&log_key(p, u64::MAX)[..])
+                .unwrap()
+                .map(|e| crate::store::parse_log_key(e.unwrap().0.value()).unwrap().1)
+                .collect()
+        };
+        assert_eq!(left(&mine), vec![800, 900, 1000]);
+        assert_eq!(left(&other).len(), 10);
     }
 
     #[test]

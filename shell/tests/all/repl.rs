@@ -221,7 +221,7 @@ fn a_chatroom_between_two_shells_delivers_a_broadcast_live() {
 fn monitor_runs_cron_ticks_live_and_unmonitor_stops_them() {
     let node = Node::start();
     let home = node.home.path();
-    let mut clock = shell(home, &node.url, "clock", &["--cron", "300-milliseconds"]);
+    let mut clock = shell(home, &node.url, "clock", &["--cron", "1-second"]);
     ask(
         &mut clock,
         "Handlers.add('tick', 'Cron', function(m) print('tick at ' .. m.Timestamp) end) return 'add' .. 'ed'",

@@ -4,5 +4,6 @@
 
 mod crank_tags;
 mod dry_run;
+mod http;
 mod lanes;
 mod wedge;

@@ -23,6 +23,7 @@ struct ResultsQuery {
     from: Option<String>,
     to: Option<String>,
     sort: Option<String>,
+    #[serde(default, deserialize_with = "reply::empty_is_none")]
     limit: Option<usize>,
 }
 

@@ -4,7 +4,9 @@
 //! AO's client libraries can talk to a node (DESIGN.md §6).
 //!
 //! Routes are thin adapters: they parse, call one unit method and shape its answer. Every error is
-//! a 4xx/5xx with a JSON `{error}` body; nothing a client sends can stop the server.
+//! a 4xx/5xx with a JSON `{error}` body; nothing a client sends can stop the server, and no client
+//! can hold its connections idle ([`HttpLimits`]) or make it build an unbounded page
+//! ([`PAGE_BYTES`]).
 
 // Helpers return a ready error `Response` as their `Err`: it is the reply itself, built once on a
 // cold path, so boxing it would only add noise.
@@ -14,6 +16,7 @@ mod cu;
 mod gateway;
 mod mu;
 mod reply;
+mod server;
 mod su;
 
 use std::convert::Infallible;
@@ -23,6 +26,9 @@ use serde::Serialize;
 use warp::Filter;
 
 use crate::mu::Messenger;
+
+pub use server::HttpLimits;
+pub use su::PAGE_BYTES;
 
 /// What `GET /` answers (contract: at least `address` and `default_module`).
 #[derive(Debug, Clone, Serialize)]
@@ -61,16 +67,24 @@ pub fn routes(
         .unify()
 }
 
-/// Serves `routes` on an already bound listener until `shutdown` resolves.
+/// Serves `routes` on an already bound listener until `shutdown` resolves, under the default
+/// [`HttpLimits`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     mu: Messenger,
     info: NodeInfo,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(routes(mu, info))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    serve_with(listener, mu, info, HttpLimits::default(), shutdown).await;
+}
+
+/// [`serve`] under `limits`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    mu: Messenger,
+    info: NodeInfo,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    server::run(listener, routes(mu, info), limits, shutdown).await;
 }

@@ -7,12 +7,24 @@ use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
+use crate::cron::CronError;
 use crate::cu::CuError;
 use crate::mu::MuError;
 use crate::su::ScheduleError;
 
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+/// A body that is JSON already.
+pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -22,6 +34,7 @@ pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 pub fn schedule_status(e: &ScheduleError) -> StatusCode {
     match e {
         ScheduleError::Duplicate(_) => StatusCode::CONFLICT,
+        ScheduleError::BadCron(CronError::NotOwner { .. }) => StatusCode::FORBIDDEN,
         ScheduleError::UnknownProcess(_) | ScheduleError::UnknownMessage(_) => {
             StatusCode::NOT_FOUND
         }
@@ -56,24 +69,41 @@ pub fn from_cu(e: CuError) -> Response {
     error(compute_status(&e), e)
 }
 
-/// Unmatched paths, wrong methods, oversized or unreadable bodies: all JSON.
+/// Unmatched paths, wrong methods, oversized or unreadable bodies: all JSON. A request can be
+/// refused by several routes at once; the most specific reason wins, and a wrong method only when
+/// no route for that method had anything else to say (so a chunked `POST /mu` is told it needs
+/// a length, not that `GET /mu` exists).
 pub async fn rejection(r: warp::Rejection) -> Result<Response, Infallible> {
     let (status, message) = if r.is_not_found() {
         (StatusCode::NOT_FOUND, "no such route".to_owned())
     } else if let Some(e) = r.find::<warp::reject::PayloadTooLarge>() {
         (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::LengthRequired>() {
+        (StatusCode::LENGTH_REQUIRED, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::UnsupportedMediaType>() {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
     } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
         (StatusCode::BAD_REQUEST, e.to_string())
     } else if let Some(e) = r.find::<warp::body::BodyDeserializeError>() {
         (StatusCode::BAD_REQUEST, e.to_string())
     } else if let Some(e) = r.find::<warp::reject::MethodNotAllowed>() {
         (StatusCode::METHOD_NOT_ALLOWED, e.to_string())
-    } else if let Some(e) = r.find::<warp::reject::LengthRequired>() {
-        (StatusCode::LENGTH_REQUIRED, e.to_string())
-    } else if let Some(e) = r.find::<warp::reject::UnsupportedMediaType>() {
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
     } else {
-        (StatusCode::BAD_REQUEST, format!("{r:?}"))
+        (StatusCode::BAD_REQUEST, format!("bad request: {r:?}"))
     };
     Ok(error(status, message))
+}
+
+/// For optional query numbers: `limit=` (empty) is the same as no `limit` at all.
+pub fn empty_is_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    match text.as_deref() {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }

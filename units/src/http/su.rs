@@ -13,8 +13,10 @@ use crate::store::{Assignment, ProcessId};
 
 #[derive(Debug, Deserialize)]
 struct LogQuery {
-    from: Option<u64>,
-    to: Option<u64>,
+    // Text, so that an empty `from=` means "absent" here as it does on the CU.
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default, deserialize_with = "reply::empty_is_none")]
     limit: Option<usize>,
     #[serde(rename = "process-id")]
     process_id: Option<String>,
@@ -27,6 +29,10 @@ struct OwnerQuery {
 }
 
 const PAGE: usize = 100;
+
+/// Most bytes of messages one log page carries; `has_next_page` sends the client on for the
+/// rest. A single message larger than this still comes, alone on its page.
+pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Not in AO's API (aos finds processes through an Arweave gateway): the processes an address
 /// spawned here, optionally by name, oldest first.
@@ -153,31 +159,65 @@ fn log_page(mu: &Messenger, id: &str, q: &LogQuery) -> Response {
         Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
     let limit = q.limit.unwrap_or(PAGE).clamp(1, 1000);
-    let from = q.from.unwrap_or(0);
-    let to = q.to.unwrap_or(u64::MAX);
+    let (from, to) = match (slot_arg(&q.from, 0), slot_arg(&q.to, u64::MAX)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
     // One extra tells whether another page follows.
-    let mut log = match store.log(&process, from, to, limit + 1) {
+    let log = match store.log(&process, from, to, limit + 1) {
         Ok(log) => log,
         Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let has_next_page = log.len() > limit;
-    log.truncate(limit);
-    let mut edges = Vec::with_capacity(log.len());
-    for assignment in &log {
+    // Each edge is serialised as it is read, so the page's size is known before the next
+    // message is loaded and a page never holds more than PAGE_BYTES plus one message.
+    let mut edges: Vec<Vec<u8>> = Vec::new();
+    let mut bytes = 0;
+    for assignment in log.iter().take(limit) {
         let message = match b64::decode_32(&assignment.message).map(|m| item_json(mu, &m)) {
             Some(Ok(Some(item))) => item,
             Some(Err(r)) => return r,
             _ => Value::Null,
         };
-        edges.push(json!({
+        let edge = json!({
             "cursor": assignment.slot.to_string(),
             "node": {"message": message, "assignment": assignment_json(assignment)},
-        }));
+        });
+        let edge = match serde_json::to_vec(&edge) {
+            Ok(edge) => edge,
+            Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        };
+        if !edges.is_empty() && bytes + edge.len() > PAGE_BYTES {
+            break;
+        }
+        bytes += edge.len();
+        edges.push(edge);
     }
-    reply::json(
-        StatusCode::OK,
-        &json!({"page_info": {"has_next_page": has_next_page}, "edges": edges}),
-    )
+    let has_next_page = log.len() > edges.len();
+    let mut body = Vec::with_capacity(bytes + edges.len() + 64);
+    body.extend_from_slice(br#"{"page_info":{"has_next_page":"#);
+    body.extend_from_slice(if has_next_page { b"true" } else { b"false" });
+    body.extend_from_slice(br#"},"edges":["#);
+    for (i, edge) in edges.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(edge);
+    }
+    body.extend_from_slice(b"]}");
+    reply::json_bytes(StatusCode::OK, body)
+}
+
+/// A slot bound of a log query; empty is the same as absent.
+fn slot_arg(arg: &Option<String>, default: u64) -> Result<u64, Response> {
+    match arg.as_deref() {
+        None | Some("") => Ok(default),
+        Some(text) => text.parse().map_err(|_| {
+            reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("{text:?} is not a slot number"),
+            )
+        }),
+    }
 }
 
 fn message(mu: &Messenger, id: &str, process: &str) -> Response {

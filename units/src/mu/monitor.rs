@@ -9,10 +9,10 @@ use std::time::Duration;
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{Inner, Messenger, MuError};
-use crate::cron::CronSchedule;
+use crate::cron::{self, CronSchedule};
 use crate::message::DataItem;
 use crate::store::{self, ProcessId, StoreError};
-use crate::su::now_ms;
+use crate::su::{ScheduleError, now_ms};
 
 /// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
@@ -22,19 +22,9 @@ const RETRY_MS: u64 = 1_000;
 
 impl Messenger {
     /// Starts running `process`'s cron ticks in real time. `request` is the caller's signed item
-    /// (AO's MU takes one); it must verify, but anyone may ask: monitoring only makes due ticks
-    /// run sooner, it changes no outcome.
+    /// (AO's MU takes one); it must verify and be signed by the process's owner or the node.
     pub async fn monitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
-        request.verify().map_err(MuError::BadSignature)?;
-        let record = self
-            .inner
-            .su
-            .store()
-            .process(process)?
-            .ok_or_else(|| crate::su::ScheduleError::UnknownProcess(process.to_string()))?;
-        if CronSchedule::of(&record).is_none() {
-            return Err(MuError::NoCron(process.to_string()));
-        }
+        self.check_cron_control(process, request)?;
         let key = process.0;
         self.inner
             .su
@@ -53,9 +43,10 @@ impl Messenger {
         Ok(())
     }
 
-    /// Stops real-time ticks of `process` (its ticks still run, in order, before its next message).
+    /// Stops real-time ticks of `process` (its ticks still run, in order, before its next
+    /// message). Only its owner or the node may.
     pub async fn unmonitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
-        request.verify().map_err(MuError::BadSignature)?;
+        self.check_cron_control(process, request)?;
         let key = process.0;
         self.inner
             .su
@@ -70,6 +61,23 @@ impl Messenger {
             .lock()
             .expect("monitors lock")
             .remove(process);
+        Ok(())
+    }
+
+    /// `request` verifies, `process` exists and has a cron, and the signer may control it.
+    fn check_cron_control(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
+        request.verify().map_err(MuError::BadSignature)?;
+        let record = self
+            .inner
+            .su
+            .store()
+            .process(process)?
+            .ok_or_else(|| ScheduleError::UnknownProcess(process.to_string()))?;
+        cron::check_controller(&record, &request.owner_address(), &self.address())
+            .map_err(ScheduleError::BadCron)?;
+        if CronSchedule::of(&record).is_none() {
+            return Err(MuError::NoCron(process.to_string()));
+        }
         Ok(())
     }
 
@@ -168,6 +176,18 @@ impl Messenger {
             .run_cron(process, fence.saturating_sub(1))
             .await?;
         self.inner.wake.notify_one();
+        // Queued after the ticks' results, so it sees them: a monitored process's cron results
+        // stay bounded however long it runs.
+        let key = *process;
+        let pruned = self
+            .inner
+            .su
+            .writer()
+            .write(move |txn| cron::prune_results(txn, &key, cron::RESULTS_KEPT))
+            .await?;
+        if pruned > 0 {
+            tracing::debug!(%process, pruned, "old cron results pruned");
+        }
         Ok(next)
     }
 }

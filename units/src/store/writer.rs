@@ -15,10 +15,18 @@ const MAX_BATCH: usize = 4096;
 type Run =
     Box<dyn FnOnce(&WriteTransaction) -> Result<Box<dyn FnOnce(bool) + Send>, StoreError> + Send>;
 
-/// A handle to the writer thread. Dropping every handle stops the thread after its last batch.
+/// What the writer thread is asked to do.
+enum Command {
+    Job(Run),
+    /// Commit what came before, let go of the store and say so.
+    Close(oneshot::Sender<()>),
+}
+
+/// A handle to the writer thread. Dropping every handle stops the thread after its last batch;
+/// [`Writer::close`] stops it now and waits until it has let go of the store.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::UnboundedSender<Run>,
+    tx: mpsc::UnboundedSender<Command>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -74,13 +82,25 @@ impl Writer {
         });
         let sent = self
             .tx
-            .send(run)
+            .send(Command::Job(run))
             .map_err(|_| StoreError::Db("the store writer has stopped".into()));
         async move {
             sent?;
             answer
                 .await
                 .map_err(|_| StoreError::Db("the store writer dropped a write".into()))?
+        }
+    }
+
+    /// Commits every write queued before it, stops the thread and waits until the thread has
+    /// dropped its [`Store`] clone. redb marks a file cleanly closed only when the last clone
+    /// goes, and a file not closed cleanly is repaired (a scan of the whole file) on the next
+    /// open; a process that exits while the thread still holds its clone leaves it so. Later
+    /// writes through any handle fail. Closing twice is harmless.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.tx.send(Command::Close(done)).is_ok() {
+            let _ = closed.await;
         }
     }
 
@@ -94,16 +114,34 @@ impl Writer {
     }
 }
 
-fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Run>) {
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Command>) {
+    let mut closed = None;
+    while closed.is_none()
+        && let Some(first) = rx.blocking_recv()
+    {
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Job(job) => batch.push(job),
+                Command::Close(done) => {
+                    closed = Some(done);
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
-        commit_batch(&store, batch);
+        if !batch.is_empty() {
+            commit_batch(&store, batch);
+        }
+    }
+    // Refuse what comes after a close, then let go of the store before saying it is closed.
+    rx.close();
+    drop(store);
+    if let Some(done) = closed {
+        let _ = done.send(());
     }
 }
 

@@ -40,13 +40,14 @@ async fn ticks_run_on_the_schedule_before_later_messages() {
     let dir = tempfile::tempdir().unwrap();
     let me = Ed25519Signer::from_secret([41; 32]);
     let Units { su, cu } = units(dir.path(), CuConfig::default());
-    let (process, start) = spawn_cron(&su, &me, "40-milliseconds").await;
+    // The node's minimum interval (one second) sets the pace of these tests.
+    let (process, start) = spawn_cron(&su, &me, "1-second").await;
     let a = su
         .schedule(&eval(&me, &process, TICK_HANDLER), None)
         .await
         .unwrap();
     cu.result(&process, a.slot).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
     let read = eval(
         &me,
         &process,
@@ -59,20 +60,20 @@ async fn ticks_run_on_the_schedule_before_later_messages() {
         .map(|t| t.parse().unwrap())
         .collect();
     // The ticks after the handler was loaded, each on the schedule, all before the reading message.
-    assert!(ticks.len() >= 5, "ticks: {ticks:?}");
+    assert!(ticks.len() >= 2, "ticks: {ticks:?}");
     for pair in ticks.windows(2) {
-        assert_eq!(pair[1] - pair[0], 40);
+        assert_eq!(pair[1] - pair[0], 1_000);
     }
-    assert_eq!((ticks[0] - start) % 40, 0);
+    assert_eq!((ticks[0] - start) % 1_000, 0);
     assert!(*ticks.last().unwrap() <= a.timestamp);
-    assert!(a.timestamp - ticks.last().unwrap() < 40);
+    assert!(a.timestamp - ticks.last().unwrap() < 1_000);
 
     // Every tick's result is kept, handled or not (ticks before the handler print nothing).
     let stored = cu
         .cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
         .await
         .unwrap();
-    let expected = (a.timestamp - start) / 40;
+    let expected = (a.timestamp - start) / 1_000;
     assert_eq!(stored.len() as u64, expected);
     assert_eq!(stored.last().unwrap().0, *ticks.last().unwrap());
     assert_eq!(
@@ -88,13 +89,13 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
     let path = dir.path().join("node.redb");
     let (process, hash) = {
         let Units { su, cu } = units(dir.path(), CuConfig::default());
-        let (process, _) = spawn_cron(&su, &me, "25-milliseconds").await;
+        let (process, _) = spawn_cron(&su, &me, "1-second").await;
         let a = su
             .schedule(&eval(&me, &process, TICK_HANDLER), None)
             .await
             .unwrap();
         cu.result(&process, a.slot).await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
         // Without a fence nothing runs: a message could still come before the due ticks.
         assert!(
             cu.cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
@@ -104,12 +105,12 @@ async fn ticks_after_the_last_message_wait_for_the_fence_and_replay_alike() {
         );
         let fence = su.advance(process).await.unwrap();
         let next = cu.run_cron(&process, fence - 1).await.unwrap().unwrap();
-        assert!(next >= fence && next - fence <= 25);
+        assert!(next >= fence && next - fence <= 1_000);
         let ticks = cu
             .cron_results(&process, 0, u64::MAX, 1000, Order::Ascending)
             .await
             .unwrap();
-        assert!(ticks.len() >= 6, "{} ticks", ticks.len());
+        assert!(ticks.len() >= 2, "{} ticks", ticks.len());
         assert!(ticks.iter().all(|(at, _)| *at < fence));
         // A message placed after the fence is timestamped at or after it.
         let later = su
@@ -157,4 +158,14 @@ async fn a_spawn_with_a_bad_interval_is_refused() {
     let err = su.schedule(&spawn, None).await.unwrap_err();
     assert!(matches!(err, ScheduleError::BadCron(_)), "{err}");
     assert!(err.to_string().contains("5-blocks"));
+    let fast = me
+        .sign(
+            ItemDraft::new("")
+                .tag("Type", "Process")
+                .tag("Cron-Interval", "10-milliseconds"),
+        )
+        .unwrap();
+    let err = su.schedule(&fast, None).await.unwrap_err();
+    assert!(matches!(err, ScheduleError::BadCron(_)), "{err}");
+    assert!(err.to_string().contains("minimum"), "{err}");
 }

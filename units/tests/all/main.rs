@@ -3,6 +3,7 @@
 mod cron;
 mod cu;
 mod message_props;
+mod store_close;
 mod store_faults;
 mod su;
 mod support;
