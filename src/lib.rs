@@ -11,6 +11,7 @@ use thiserror::Error;
 pub use aos_units as units;
 pub use aos_vm as vm;
 
+use aos_units::cron::CronLimits;
 use aos_units::cu::{ComputeUnit, CuConfig, CuError};
 use aos_units::http::NodeInfo;
 use aos_units::mu::{CrankLimits, Messenger};
@@ -39,6 +40,8 @@ pub struct NodeConfig {
     pub vm: aos_vm::VmConfig,
     pub cu: CuConfig,
     pub crank: CrankLimits,
+    /// The shortest `Cron-Interval` a spawn may ask for, and how many cron results are kept.
+    pub cron: CronLimits,
 }
 
 impl NodeConfig {
@@ -48,6 +51,7 @@ impl NodeConfig {
             vm: aos_vm::VmConfig::default(),
             cu: CuConfig::default(),
             crank: CrankLimits::default(),
+            cron: CronLimits::default(),
         }
     }
 
@@ -76,9 +80,14 @@ impl Node {
         let key = Wallet::load_or_create(&config.data_dir.join("node-wallet.json"))?;
         let vm = aos_vm::Vm::new(config.vm.clone()).map_err(|e| NodeError::Vm(e.to_string()))?;
         let writer = Writer::start(store.clone());
-        let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, config.cu.clone());
+        let cu_config = CuConfig {
+            cron_results_kept: config.cron.results_kept,
+            ..config.cu.clone()
+        };
+        let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, cu_config);
         let default_module = cu.add_module(aos_vm::DEFAULT_MODULE)?;
-        let su = Scheduler::new(store, writer, key.address(), default_module.clone());
+        let su = Scheduler::new(store, writer, key.address(), default_module.clone())
+            .with_cron_limits(config.cron.clone());
         let mu = Messenger::start(su, cu, key.ed25519_signer()?.clone(), config.crank.clone());
         let info = NodeInfo {
             address: key.address(),
@@ -96,9 +105,13 @@ impl Node {
         &self.info
     }
 
-    /// Checkpoints every hot process; call before dropping the node on a graceful stop.
+    /// Checkpoints every hot process and closes the store's writer; call before dropping the
+    /// node on a graceful stop. Nothing can be written afterwards. Once every clone of the node is
+    /// dropped, the store is marked cleanly closed, so the next open need not check it.
     pub async fn shutdown(&self) -> Result<(), NodeError> {
-        self.mu.compute().checkpoint_all().await?;
+        let checkpointed = self.mu.compute().checkpoint_all().await;
+        self.mu.scheduler().writer().close().await;
+        checkpointed?;
         Ok(())
     }
 

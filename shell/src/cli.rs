@@ -146,6 +146,9 @@ pub struct NodeArgs {
     /// Connections served at once; more are answered 503.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub max_connections: usize,
+    /// The shortest Cron-Interval a spawn may ask for, in milliseconds.
+    #[arg(long, default_value_t = aos_units::cron::DEFAULT_MIN_INTERVAL_MS, value_name = "MS")]
+    pub min_cron_interval: u64,
 }
 
 #[derive(Debug, Subcommand)]

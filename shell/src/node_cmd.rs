@@ -23,7 +23,9 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
         Some(dir) => dir,
         None => NodeConfig::default_data_dir().context("no home directory: pass --data-dir")?,
     };
-    let node = Node::open(NodeConfig::new(&data_dir))?;
+    let mut config = NodeConfig::new(&data_dir);
+    config.cron.min_interval_ms = args.min_cron_interval;
+    let node = Node::open(config)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -53,10 +55,9 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Stops the store's writer and waits until every handle on the store is gone, so redb marks the
+/// Waits until every handle on the store is gone (`shutdown` closed its writer), so redb marks the
 /// file cleanly closed: the next start then opens it at once instead of checking all of it.
 async fn close_store(node: Node, data_dir: &std::path::Path) {
-    node.messenger().scheduler().writer().close().await;
     drop(node);
     // Background work of the units lets go of its handles as it ends.
     for _ in 0..100 {

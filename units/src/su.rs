@@ -65,6 +65,7 @@ pub struct Scheduler {
     writer: Writer,
     address: String,
     default_module: String,
+    cron: cron::CronLimits,
 }
 
 /// The first hash-chain link of a process: sha256 of its id.
@@ -97,7 +98,14 @@ impl Scheduler {
             writer,
             address,
             default_module,
+            cron: cron::CronLimits::default(),
         }
+    }
+
+    /// What this node allows of cron (the shortest `Cron-Interval` a spawn may ask for).
+    pub fn with_cron_limits(mut self, limits: cron::CronLimits) -> Self {
+        self.cron = limits;
+        self
     }
 
     pub fn address(&self) -> &str {
@@ -132,7 +140,7 @@ impl Scheduler {
                     self.address.clone(),
                 ));
             }
-            cron::check_spawn_tags(item.tags())?;
+            cron::check_spawn_tags_with(item.tags(), self.cron.min_interval_ms)?;
             ProcessId(id)
         } else {
             ProcessId(*item.target().ok_or(ScheduleError::NoTarget)?)

@@ -109,6 +109,17 @@ async fn a_cron_interval_below_the_node_minimum_is_refused() {
         .spawn_status(&me, "slow", &[("Cron-Interval", "1-second")])
         .await;
     assert_eq!(status, 202, "{body}");
+
+    // The minimum is the node's to set (`aos node --min-cron-interval`).
+    let lenient = TestNode::start_with(|config| config.cron.min_interval_ms = 100).await;
+    let (status, body) = lenient
+        .spawn_status(&me, "fast", &[("Cron-Interval", "200-milliseconds")])
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = lenient
+        .spawn_status(&me, "faster", &[("Cron-Interval", "50-milliseconds")])
+        .await;
+    assert_eq!(status, 400, "{body}");
 }
 
 // Item 10: anyone could stop an owner's cron.

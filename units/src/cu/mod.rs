@@ -59,6 +59,8 @@ pub struct CuConfig {
     /// Replay every process from slot 0 instead of restoring checkpoints (for measurements and
     /// for checking a checkpoint against a clean replay).
     pub ignore_checkpoints: bool,
+    /// Newest cron results kept per process (older ones are pruned as new ones are stored).
+    pub cron_results_kept: usize,
 }
 
 impl Default for CuConfig {
@@ -69,6 +71,7 @@ impl Default for CuConfig {
             max_hot: 256,
             batch: 512,
             ignore_checkpoints: false,
+            cron_results_kept: crate::cron::RESULTS_KEPT,
         }
     }
 }
@@ -825,7 +828,12 @@ impl ComputeUnit {
             return;
         }
         let process = *process;
+        let keep_ticks = self.inner.config.cron_results_kept;
+        let has_ticks = batch.iter().any(|e| matches!(e.at, Source::Tick(_)));
         let job = move |txn: &redb::WriteTransaction| {
+            if has_ticks {
+                crate::cron::prune_results(txn, &process, keep_ticks.saturating_sub(batch.len()))?;
+            }
             let mut results = txn.open_table(store::RESULTS)?;
             let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
             let sender = process.to_string();

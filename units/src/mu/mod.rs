@@ -41,8 +41,6 @@ pub enum MuError {
     UnknownModule(String),
     #[error("process {0} has no Cron-Interval, so there is nothing to monitor")]
     NoCron(String),
-    #[error("only the owner of process {0} (or this node) may start or stop its cron")]
-    NotOwner(String),
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
