@@ -2,6 +2,7 @@
 //! needs a crash, on a node dropped without shutdown and reopened) and asserts the defence.
 //! docs/runtime-semantics.md says what a user can and cannot do to another user's process.
 
+mod batch;
 mod crank_tags;
 mod dry_run;
 mod http;
