@@ -243,7 +243,7 @@ pub fn tick_message(
         "Data": "",
         "Anchor": null,
         "Timestamp": timestamp,
-        "Block-Height": 0,
+        "Block-Height": crate::su::block_height(timestamp),
         "Epoch": 0,
         "Module": record.module,
         "Cron": true,

@@ -81,6 +81,18 @@ pub fn next_link(previous: &[u8; 32], message: &[u8; 32]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// Arweave's genesis (2018-06-11, ms): block heights count from it.
+const GENESIS_MS: u64 = 1_528_675_200_000;
+/// Arweave's target block time (ms).
+const BLOCK_MS: u64 = 120_000;
+
+/// The block height the scheduler gives a message assigned at `timestamp` (ms): one block per
+/// two minutes since Arweave's genesis, as Arweave aims for. Stored in the assignment, so a
+/// replay sees the same height; never decreasing, since timestamps never decrease.
+pub fn block_height(timestamp: u64) -> u64 {
+    timestamp.saturating_sub(GENESIS_MS) / BLOCK_MS
+}
+
 /// Wall-clock milliseconds: only the scheduler's timestamps and the monitor's timer read it.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -311,7 +323,7 @@ fn place(
         slot,
         message: b64::encode(message),
         timestamp,
-        block_height: 0,
+        block_height: block_height(timestamp),
         epoch: 0,
         hash_chain: b64::encode(link),
     };

@@ -960,7 +960,10 @@ fn fill_dry_run_fields(message: &mut Value, record: &ProcessRecord) {
         ("Tags", Value::Array(Vec::new())),
         ("Data", Value::String(String::new())),
         ("Timestamp", Value::from(record.last_timestamp)),
-        ("Block-Height", Value::from(0)),
+        (
+            "Block-Height",
+            Value::from(crate::su::block_height(record.last_timestamp)),
+        ),
         ("Nonce", Value::from(record.next_slot)),
         ("Module", Value::String(record.module.clone())),
     ];

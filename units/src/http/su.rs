@@ -70,7 +70,7 @@ pub fn routes(
     let timestamp = warp::path!("timestamp").and(warp::get()).map(|| {
         reply::json(
             StatusCode::OK,
-            &json!({"timestamp": now_ms(), "block_height": 0}),
+            &json!({"timestamp": now_ms(), "block_height": crate::su::block_height(now_ms())}),
         )
     });
     let owned = warp::path!("processes")

@@ -279,3 +279,27 @@ proptest::proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn block_height_grows_with_time_and_is_kept_in_the_assignment() {
+    // One block per two minutes since Arweave's genesis.
+    assert_eq!(aos_units::su::block_height(1_528_675_200_000), 0);
+    assert_eq!(
+        aos_units::su::block_height(1_528_675_200_000 + 120_000 * 7 + 5),
+        7
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let su = scheduler(dir.path());
+    let me = Ed25519Signer::from_secret([3; 32]);
+    let spawn = su.schedule(&spawn_item(&me), None).await.unwrap();
+    let process = ProcessId::parse(&spawn.process).unwrap();
+    let first = su.schedule(&message(&me, &process, 1), None).await.unwrap();
+    assert!(first.block_height > 1_000_000, "{first:?}");
+    assert_eq!(
+        first.block_height,
+        aos_units::su::block_height(first.timestamp)
+    );
+    let stored = su.log(&process, 1, 1, 1).unwrap();
+    assert_eq!(stored[0].block_height, first.block_height);
+    assert!(first.block_height >= spawn.block_height);
+}
