@@ -273,6 +273,32 @@ async fn a_patch_send_is_a_patch_in_the_result() {
         serde_json::json!([{ "balances": { "a": "1" } }])
     );
     assert_eq!(result["Messages"], serde_json::json!([]));
+    // The node keeps the newest value of each patched key and serves it.
+    eval_ok(
+        &node,
+        &me,
+        &process,
+        r#"Send({ device = "patch@1.0", supply = "10" })
+           Send({ device = "patch@1.0", balances = { a = "2", b = "3" } })"#,
+    )
+    .await;
+    let (status, patched) = node.get(&format!("/cu/patch/{process}")).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        patched,
+        serde_json::json!({ "balances": { "a": "2", "b": "3" }, "supply": "10" })
+    );
+    // A failed message patches nothing.
+    let failed = node
+        .eval(
+            &me,
+            &process,
+            r#"Send({ device = "patch@1.0", supply = "0" }) error("no")"#,
+        )
+        .await;
+    assert!(!failed["Error"].is_null(), "{failed}");
+    let (_, patched) = node.get(&format!("/cu/patch/{process}")).await;
+    assert_eq!(patched["supply"], "10", "{patched}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -411,6 +411,17 @@ impl ComputeUnit {
         .map_err(|e| CuError::Vm(e.to_string()))?
     }
 
+    /// What the process published with `patch@1.0` sends (the newest value of each key), after
+    /// evaluating its log to the end.
+    pub async fn patches(&self, process: &ProcessId) -> Result<Value, CuError> {
+        let record = self.record(process)?;
+        let failures = self.failures();
+        self.evaluate_through(process, record.next_slot.saturating_sub(1))
+            .await?;
+        self.settle_stored(failures).await?;
+        Ok(self.inner.store.patches(process)?)
+    }
+
     /// The process's current memory snapshot (evaluated to the end of its log).
     pub async fn state(&self, process: &ProcessId) -> Result<Vec<u8>, CuError> {
         let record = self.record(process)?;
@@ -853,6 +864,14 @@ impl ComputeUnit {
                         txn.open_table(store::FAILED)?.insert(&key[..], ())?;
                     }
                     continue;
+                }
+                if let Some(patches) = evaluated
+                    .result
+                    .get("Patches")
+                    .and_then(Value::as_array)
+                    .filter(|p| !p.is_empty())
+                {
+                    store::merge_patches(txn, &process, patches)?;
                 }
                 for delivery in
                     crank::deliveries(&sender, evaluated.at, &evaluated.origin, &evaluated.result)

@@ -81,6 +81,13 @@ pub fn routes(
                 async move { answer(dry_run(&mu, q.process_id.as_deref(), &body).await) }
             }
         });
+    let patch = warp::path!("patch" / String).and(warp::get()).then({
+        let mu = mu.clone();
+        move |process: String| {
+            let mu = mu.clone();
+            async move { answer(patch(&mu, &process).await) }
+        }
+    });
     let state = warp::path!("state" / String)
         .and(warp::get())
         .then(move |process: String| {
@@ -95,8 +102,22 @@ pub fn routes(
         .unify()
         .or(dry_run)
         .unify()
+        .or(patch)
+        .unify()
         .or(state)
         .unify()
+}
+
+/// Not in AO's legacy API: what the process published with `patch@1.0` sends, the newest value
+/// of each key (HyperBEAM serves the same through its patch device).
+async fn patch(mu: &Messenger, process: &str) -> Answer {
+    let process = process_arg(Some(process))?;
+    let patched = mu
+        .compute()
+        .patches(&process)
+        .await
+        .map_err(reply::from_cu)?;
+    Ok(reply::json(StatusCode::OK, &patched))
 }
 
 /// A handler's answer: the error side is a ready 4xx/5xx reply, so handlers can use `?`.

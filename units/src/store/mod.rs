@@ -33,6 +33,9 @@ pub(crate) const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("
 /// process ‖ slot → nothing: messages whose result is an error. They left no state, so a
 /// replay skips them instead of running (say) an endless loop again to its fuel limit.
 pub(crate) const FAILED: TableDefinition<&[u8], ()> = TableDefinition::new("failed");
+/// process → JSON object: the newest value of every key the process published with
+/// `patch@1.0` sends (its results' `Patches`).
+pub(crate) const PATCHES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("patches");
 /// process ‖ tick timestamp → result JSON of a cron tick.
 pub(crate) const CRON_RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cron_results");
 /// process → nothing: processes whose cron ticks run in real time (see `crate::cron`).
@@ -58,6 +61,28 @@ pub(crate) const UNDELIVERABLE_ORDER: TableDefinition<u64, &[u8]> =
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// The undeliverable table of stores written before it was indexed by crank; dropped at open.
 const UNDELIVERABLE_UNINDEXED: TableDefinition<u64, &[u8]> = TableDefinition::new("undeliverable");
+
+/// Folds a result's `Patches` (objects of key → value) into what `process` has published.
+pub(crate) fn merge_patches(
+    txn: &redb::WriteTransaction,
+    process: &ProcessId,
+    patches: &[serde_json::Value],
+) -> Result<(), StoreError> {
+    let mut table = txn.open_table(PATCHES)?;
+    let mut merged: serde_json::Map<String, serde_json::Value> = match table.get(&process.0[..])? {
+        Some(v) => records::decode(v.value())?,
+        None => Default::default(),
+    };
+    for patch in patches {
+        if let serde_json::Value::Object(fields) = patch {
+            for (key, value) in fields {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    table.insert(&process.0[..], &records::encode(&merged)[..])?;
+    Ok(())
+}
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -133,6 +158,7 @@ impl Store {
         txn.open_table(PROCESSES)?;
         txn.open_table(RESULTS)?;
         txn.open_table(FAILED)?;
+        txn.open_table(PATCHES)?;
         txn.open_table(CRON_RESULTS)?;
         txn.open_table(MONITORS)?;
         txn.open_table(CHECKPOINTS)?;
@@ -242,6 +268,16 @@ impl Store {
         Ok(table
             .get(&log_key(process, slot)[..])?
             .map(|v| v.value().to_vec()))
+    }
+
+    /// What `process` published with `patch@1.0` sends: the newest value of each key.
+    pub fn patches(&self, process: &ProcessId) -> Result<serde_json::Value, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PATCHES)?;
+        match table.get(&process.0[..])? {
+            Some(v) => records::decode(v.value()),
+            None => Ok(serde_json::Value::Object(Default::default())),
+        }
     }
 
     /// The slots of `process` in `from..=to` whose result is an error.
