@@ -1,5 +1,6 @@
-//! `cargo bench -p aos-vm`: message throughput (wasm vs native), spawn time, snapshot size and
-//! restore time. Numbers go to BENCHMARKS.md.
+//! `cargo bench -p aos-vm`: message throughput (wasm vs native, and our module vs AO's emscripten
+//! kind on the test modules), spawn time, snapshot size and restore time. Numbers go to
+//! BENCHMARKS.md.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -104,6 +105,58 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
+/// Per-message time on the emscripten test modules (Lua 5.3, wasm32 and wasm64) next to ours on
+/// the same work: a trivial eval and a handler that sends a message.
+fn emscripten(c: &mut Criterion) {
+    let env = env();
+    let vm = vm();
+    let mut group = c.benchmark_group("kinds");
+    group.throughput(Throughput::Elements(1));
+    let modules: [(&str, &[u8]); 3] = [
+        ("aos", aos_vm::DEFAULT_MODULE),
+        (
+            "emscripten32",
+            include_bytes!("../module/emscripten32.wasm"),
+        ),
+        (
+            "emscripten64",
+            include_bytes!("../module/emscripten64.wasm"),
+        ),
+    ];
+    let handler = "Handlers.add('ping', function(m) return m.Action == 'Ping' end, \
+                   function(m) Send({Target = m.From, Action = 'Pong', Data = m.Data}) end) return 1";
+    for (name, bytes) in modules {
+        let module = vm.load_module(bytes).expect("module");
+        let mut p = vm.spawn(&module).expect("spawn");
+        p.handle(&spawn_msg(), &env).expect("spawn message");
+        let load = p
+            .handle(&message(1, "Eval", handler, &[]), &env)
+            .expect("handler");
+        assert!(load.error().is_none(), "{}", load.result_json());
+        let mut slot = 1;
+        group.bench_function(format!("{name}/trivial-eval"), |b| {
+            b.iter(|| {
+                slot += 1;
+                black_box(
+                    p.handle(&message(slot, "Eval", "1 + 1", &[]), &env)
+                        .expect("handle"),
+                )
+            })
+        });
+        group.bench_function(format!("{name}/ping-handler"), |b| {
+            b.iter(|| {
+                slot += 1;
+                let r = p
+                    .handle(&message(slot, "Ping", "hi", &[]), &env)
+                    .expect("handle");
+                assert!(r.result_json().contains("Pong"));
+                black_box(r)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn lifecycle(c: &mut Criterion) {
     let vm = vm();
     let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
@@ -143,6 +196,6 @@ fn lifecycle(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = throughput, lifecycle
+    targets = throughput, emscripten, lifecycle
 }
 criterion_main!(benches);

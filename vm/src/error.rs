@@ -18,6 +18,10 @@ pub enum VmError {
     Protocol(String),
     #[error("snapshot: {0}")]
     Snapshot(String),
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
+    #[error("wrong module format: {0}")]
+    WrongFormat(String),
     #[error("native lua: {0}")]
     Native(String),
 }

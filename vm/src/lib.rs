@@ -11,11 +11,21 @@
 //! memory). [`NativeProcess`] runs the same library on native Lua for quick local checks; the wasm
 //! path is the authoritative one.
 //!
+//! Two module kinds sit behind the one [`Module`]/[`Process`] interface (DESIGN.md §10): ours
+//! (Lua 5.4 on wasm32-wasip1, `vm/guest`) and AO's emscripten modules (the `handle(msg, env)`
+//! protocol of @permaweb/ao-loader, wasm32 or wasm64), under the same fuel, memory ceiling,
+//! rollback, snapshot and determinism rules. [`ModuleFormat`] names them.
+//!
 //! Crates beyond the design card: `zstd` (snapshot compression: fast, and the usual choice for
 //! memory images).
 
+mod aos_abi;
 mod config;
+mod emscripten;
 mod error;
+mod format;
+mod host;
+mod instance;
 mod library;
 mod native;
 mod process;
@@ -25,6 +35,7 @@ mod wasi;
 
 pub use config::VmConfig;
 pub use error::VmError;
+pub use format::{AOS_FORMAT, ModuleFormat, ModuleOptions, parse_memory_limit};
 pub use native::NativeProcess;
 pub use process::{Outcome, Process};
 pub use runtime::{Module, Vm, module_id};

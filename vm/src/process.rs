@@ -8,169 +8,15 @@
 //! costs in proportion to the work done and a replay costs about one copy at most.
 
 use serde_json::Value;
-use wasmtime::{
-    FuncType, Memory, Store, StoreLimits, StoreLimitsBuilder, Tag, TagType, Trap, TypedFunc,
-    ValType,
-};
 
 use crate::error::VmError;
+use crate::host::Ran;
+use crate::instance::Instance;
 use crate::runtime::{Module, Vm};
 use crate::snapshot::Snapshot;
 
-/// The exception tag the guest's setjmp/longjmp uses; the host defines it.
-pub(crate) const LONGJMP_TAG: &str = "__c_longjmp";
-
-pub(crate) const EXPORTS: &[&str] = &[
-    "memory",
-    "aos_alloc",
-    "aos_init",
-    "aos_handle",
-    "aos_eval_script",
-    "aos_library_hash",
-    "aos_output",
-];
-
 /// Most messages kept for replay before a rollback point is forced.
 const MAX_REPLAY: usize = 10_000;
-
-pub struct HostState {
-    limits: StoreLimits,
-    fuel_start: u64,
-}
-
-impl HostState {
-    pub(crate) fn new(memory_limit: u64) -> Self {
-        Self {
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory_limit as usize)
-                .instances(1)
-                .trap_on_grow_failure(false)
-                .build(),
-            fuel_start: 0,
-        }
-    }
-
-    /// The fuel the current call started with.
-    pub(crate) fn fuel_start(&self) -> u64 {
-        self.fuel_start
-    }
-}
-
-struct Instance {
-    store: Store<HostState>,
-    memory: Memory,
-    alloc: TypedFunc<u32, u32>,
-    init: TypedFunc<u64, u32>,
-    handle: TypedFunc<(u32, u32, u32, u32), u64>,
-    eval: TypedFunc<(u32, u32), u64>,
-    library_hash: TypedFunc<(), u64>,
-    output: TypedFunc<(), u64>,
-}
-
-impl Instance {
-    fn new(vm: &Vm, module: &Module) -> Result<Self, VmError> {
-        let engine = &vm.inner.engine;
-        let mut store = Store::new(engine, HostState::new(vm.inner.config.memory_limit));
-        store.limiter(|state| &mut state.limits);
-        let mut linker = vm.inner.linker.clone();
-        let tag = Tag::new(
-            &mut store,
-            &TagType::new(FuncType::new(engine, [ValType::I32], [])),
-        )?;
-        linker.define(&store, "env", LONGJMP_TAG, tag)?;
-        let instance = linker.instantiate(&mut store, &module.module)?;
-        let memory = instance
-            .get_memory(&mut store, "memory")
-            .ok_or(VmError::MissingExport("memory"))?;
-        Ok(Self {
-            alloc: instance.get_typed_func(&mut store, "aos_alloc")?,
-            init: instance.get_typed_func(&mut store, "aos_init")?,
-            handle: instance.get_typed_func(&mut store, "aos_handle")?,
-            eval: instance.get_typed_func(&mut store, "aos_eval_script")?,
-            library_hash: instance.get_typed_func(&mut store, "aos_library_hash")?,
-            output: instance.get_typed_func(&mut store, "aos_output")?,
-            store,
-            memory,
-        })
-    }
-
-    /// Copies `bytes` into a fresh guest buffer.
-    fn put(&mut self, bytes: &[u8]) -> Result<u32, wasmtime::Error> {
-        let ptr = self.alloc.call(&mut self.store, bytes.len() as u32)?;
-        self.memory.write(&mut self.store, ptr as usize, bytes)?;
-        Ok(ptr)
-    }
-
-    fn read_packed(&self, packed: u64) -> Result<Vec<u8>, VmError> {
-        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
-        let data = self.memory.data(&self.store);
-        data.get(ptr..ptr + len)
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| VmError::Protocol("output outside memory".into()))
-    }
-
-    fn memory_copy(&self) -> Vec<u8> {
-        self.memory.data(&self.store).to_vec()
-    }
-
-    fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
-        let page = 65536;
-        let current = self.memory.data_size(&self.store);
-        if bytes.len() < current || !bytes.len().is_multiple_of(page) {
-            return Err(VmError::Snapshot(format!(
-                "memory of {} bytes cannot replace {current}",
-                bytes.len()
-            )));
-        }
-        self.memory
-            .grow(&mut self.store, ((bytes.len() - current) / page) as u64)?;
-        self.memory.data_mut(&mut self.store).copy_from_slice(bytes);
-        Ok(())
-    }
-
-    /// Runs one message with `fuel`; `Ok(Err(text))` is a trap (the instance must be discarded).
-    fn run(&mut self, msg: &[u8], env: &[u8], fuel: u64) -> Result<Result<Ran, String>, VmError> {
-        self.store.set_fuel(fuel)?;
-        self.store.data_mut().fuel_start = fuel;
-        let call = (|| {
-            let m = self.put(msg)?;
-            let e = self.put(env)?;
-            self.handle
-                .call(&mut self.store, (m, msg.len() as u32, e, env.len() as u32))
-        })();
-        let used = fuel - self.store.get_fuel().unwrap_or(0);
-        match call {
-            Ok(packed) => Ok(Ok(Ran {
-                json: self.read_packed(packed & !ERROR_FLAG)?,
-                failed: packed & ERROR_FLAG != 0,
-                fuel: used,
-            })),
-            Err(e) => Ok(Err(trap_text(&e, fuel))),
-        }
-    }
-}
-
-/// Bit of `aos_handle`'s packed answer that marks a result with `Error`.
-const ERROR_FLAG: u64 = 1 << 31;
-
-/// What one completed call gave back.
-struct Ran {
-    json: Vec<u8>,
-    failed: bool,
-    /// All fuel the call used (the result's GasUsed stops before the result is encoded).
-    fuel: u64,
-}
-
-fn trap_text(e: &wasmtime::Error, fuel: u64) -> String {
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => {
-            format!("the message ran out of fuel (limit {fuel}): is there an endless loop?")
-        }
-        Some(Trap::StackOverflow) => "the message overflowed the stack".to_owned(),
-        Some(trap) => format!("the process trapped: {trap}"),
-        None => format!("the process failed: {e:#}"),
-    }
-}
 
 /// The outcome of one message: its result JSON (with `GasUsed`) and whether it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,18 +66,7 @@ impl Vm {
     /// A new process of `module`: instantiates it and builds its Lua state (the library's setup
     /// runs here, before any message).
     pub fn spawn(&self, module: &Module) -> Result<Process, VmError> {
-        let mut instance = Instance::new(self, module)?;
-        instance.store.set_fuel(self.inner.config.fuel_for_init)?;
-        let status = instance
-            .init
-            .call(&mut instance.store, self.inner.config.lua_memory_limit())
-            .map_err(|e| VmError::Init(trap_text(&e, self.inner.config.fuel_for_init)))?;
-        if status != 0 {
-            instance.store.set_fuel(1_000_000)?;
-            let packed = instance.output.call(&mut instance.store, ())?;
-            let text = String::from_utf8_lossy(&instance.read_packed(packed)?).into_owned();
-            return Err(VmError::Init(text));
-        }
+        let instance = Instance::started(self, module)?;
         let rollback_point = instance.memory_copy();
         Ok(Process {
             vm: self.clone(),
@@ -252,8 +87,7 @@ impl Vm {
                 module.id()
             )));
         }
-        let mut instance = Instance::new(self, module)?;
-        instance.load_memory(&snapshot.memory)?;
+        let instance = Instance::with_memory(self, module, &snapshot.memory)?;
         Ok(Process {
             vm: self.clone(),
             module: module.clone(),
@@ -271,13 +105,18 @@ impl Process {
     }
 
     pub fn memory_len(&self) -> usize {
-        self.instance.memory.data_size(&self.instance.store)
+        self.instance.memory_len()
+    }
+
+    /// Fuel one message may burn: the runtime's limit, lowered by the module's `Compute-Limit`.
+    fn fuel(&self) -> u64 {
+        self.module.fuel_per_message(&self.vm.inner.config)
     }
 
     /// Handles one message (`msg_json`, `env_json` as in DESIGN.md §3). A failed message is a
     /// normal outcome with `error()` set, and the process is as it was before it.
     pub fn handle(&mut self, msg_json: &str, env_json: &str) -> Result<Outcome, VmError> {
-        let fuel = self.vm.inner.config.fuel_per_message;
+        let fuel = self.fuel();
         let outcome = self
             .instance
             .run(msg_json.as_bytes(), env_json.as_bytes(), fuel)?;
@@ -295,7 +134,7 @@ impl Process {
 
     /// Evaluates a message against the current state and forgets it (a dry-run).
     pub fn dry_run(&mut self, msg_json: &str, env_json: &str) -> Result<Outcome, VmError> {
-        let fuel = self.vm.inner.config.fuel_per_message;
+        let fuel = self.fuel();
         let outcome = self
             .instance
             .run(msg_json.as_bytes(), env_json.as_bytes(), fuel)?;
@@ -307,37 +146,30 @@ impl Process {
     /// Runs a chunk of Lua in the process's state outside `handle` (tests and tooling). Returns
     /// `{ok, value}` or `{ok: false, error}`. Its changes stay.
     pub fn eval_script(&mut self, src: &str) -> Result<Value, VmError> {
-        let fuel = self.vm.inner.config.fuel_per_message;
-        self.instance.store.set_fuel(fuel)?;
-        let instance = &mut self.instance;
-        let called = (|| {
-            let ptr = instance.put(src.as_bytes())?;
-            instance
-                .eval
-                .call(&mut instance.store, (ptr, src.len() as u32))
-        })();
-        match called {
-            Ok(packed) => {
-                let bytes = self.instance.read_packed(packed)?;
+        let fuel = self.fuel();
+        let Instance::Aos(instance) = &mut self.instance else {
+            return Err(VmError::Unsupported("eval_script on an emscripten module"));
+        };
+        match instance.eval_script(src, fuel)? {
+            Ok(bytes) => {
                 self.set_rollback_point();
                 serde_json::from_slice(&bytes).map_err(|e| VmError::Protocol(e.to_string()))
             }
-            Err(e) => {
-                let text = trap_text(&e, fuel);
+            Err(text) => {
                 self.roll_back()?;
                 Ok(serde_json::json!({"ok": false, "error": text}))
             }
         }
     }
 
-    /// sha256 (hex) of the library sources inside this process's module.
+    /// sha256 (hex) of the library sources inside this process's module (our modules only).
     pub fn library_hash(&mut self) -> Result<String, VmError> {
-        self.instance.store.set_fuel(1_000_000)?;
-        let packed = self
-            .instance
-            .library_hash
-            .call(&mut self.instance.store, ())?;
-        Ok(String::from_utf8_lossy(&self.instance.read_packed(packed)?).into_owned())
+        match &mut self.instance {
+            Instance::Aos(instance) => instance.library_hash(),
+            Instance::Emscripten(_) => {
+                Err(VmError::Unsupported("library_hash on an emscripten module"))
+            }
+        }
     }
 
     /// The process's state now.
@@ -365,9 +197,8 @@ impl Process {
     /// Back to the state after the last successful message: a fresh instance, the rollback point's
     /// memory, and a replay of the messages handled since.
     fn roll_back(&mut self) -> Result<(), VmError> {
-        let mut instance = Instance::new(&self.vm, &self.module)?;
-        instance.load_memory(&self.rollback_point)?;
-        let fuel = self.vm.inner.config.fuel_per_message;
+        let mut instance = Instance::with_memory(&self.vm, &self.module, &self.rollback_point)?;
+        let fuel = self.fuel();
         for (msg, env) in &self.since_point {
             match instance.run(msg, env, fuel)? {
                 Ok(_) => {}

@@ -10,8 +10,9 @@ use wasmtime::{Config, Engine, Linker};
 
 use crate::config::VmConfig;
 use crate::error::VmError;
-use crate::process::HostState;
-use crate::wasi;
+use crate::format::{ModuleFormat, ModuleOptions};
+use crate::host::HostState;
+use crate::{aos_abi, emscripten, wasi};
 
 /// base64url(sha256(bytes)): a module's id.
 pub fn module_id(bytes: &[u8]) -> String {
@@ -39,16 +40,24 @@ impl std::fmt::Debug for Vm {
     }
 }
 
-/// One compiled module. Cheap to clone.
+/// One compiled module of either kind, with the limits it was loaded with. Cheap to clone.
 #[derive(Clone)]
 pub struct Module {
     pub(crate) id: Arc<str>,
     pub(crate) module: wasmtime::Module,
+    format: ModuleFormat,
+    /// The host functions an emscripten module imports, defined once per module.
+    emscripten: Option<Arc<Linker<HostState>>>,
+    compute_limit: Option<u64>,
+    memory_limit: Option<u64>,
 }
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module").field("id", &self.id).finish()
+        f.debug_struct("Module")
+            .field("id", &self.id)
+            .field("format", &self.format)
+            .finish()
     }
 }
 
@@ -56,6 +65,26 @@ impl Module {
     /// base64url(sha256(module bytes)).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub fn format(&self) -> ModuleFormat {
+        self.format
+    }
+
+    pub(crate) fn emscripten_linker(&self) -> Option<&Linker<HostState>> {
+        self.emscripten.as_deref()
+    }
+
+    /// Fuel per message: the runtime's, lowered by the module's `Compute-Limit`.
+    pub(crate) fn fuel_per_message(&self, config: &VmConfig) -> u64 {
+        self.compute_limit
+            .map_or(config.fuel_per_message, |c| c.min(config.fuel_per_message))
+    }
+
+    /// The memory ceiling: the runtime's, lowered by the module's `Memory-Limit`.
+    pub(crate) fn memory_limit(&self, config: &VmConfig) -> u64 {
+        self.memory_limit
+            .map_or(config.memory_limit, |m| m.min(config.memory_limit))
     }
 }
 
@@ -68,7 +97,9 @@ impl Vm {
         wasm.consume_fuel(true)
             .wasm_exceptions(true)
             .cranelift_nan_canonicalization(true)
-            .wasm_relaxed_simd(false);
+            .wasm_relaxed_simd(false)
+            // AO's wasm64 format: 64-bit linear memory (wasm32 modules are unaffected).
+            .wasm_memory64(true);
         let engine = Engine::new(&wasm)?;
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker)?;
@@ -86,47 +117,79 @@ impl Vm {
         &self.inner.config
     }
 
-    /// Compiles `bytes` (or takes it from the memory or disk cache) and checks its exports.
+    /// Compiles `bytes` (or takes it from the memory or disk cache), tells its kind from its
+    /// exports and checks its imports.
     pub fn load_module(&self, bytes: &[u8]) -> Result<Module, VmError> {
+        self.load_module_with(bytes, &ModuleOptions::default())
+    }
+
+    /// [`Vm::load_module`] with what a module item declares: its `Module-Format` (checked
+    /// against the module) and its `Compute-Limit` and `Memory-Limit`.
+    pub fn load_module_with(
+        &self,
+        bytes: &[u8],
+        options: &ModuleOptions,
+    ) -> Result<Module, VmError> {
         let id = module_id(bytes);
-        if let Some(module) = self
+        let cached = self
             .inner
             .modules
             .lock()
             .expect("module cache lock")
             .get(&id)
-        {
-            return Ok(module.clone());
-        }
-        let module = self.compile_cached(&id, bytes)?;
-        for import in module.imports() {
-            let known = (import.module() == wasi::MODULE
-                && wasi::PROVIDED.contains(&import.name()))
-                || (import.module() == "env" && import.name() == crate::process::LONGJMP_TAG)
-                || (import.module() == "aos" && import.name() == "fuel_used");
-            if !known {
-                return Err(VmError::UnknownImport(format!(
-                    "{}::{}",
-                    import.module(),
-                    import.name()
-                )));
+            .cloned();
+        let module = match cached {
+            Some(module) => module,
+            None => {
+                let module = self.classify(id.clone(), self.compile_cached(&id, bytes)?)?;
+                self.inner
+                    .modules
+                    .lock()
+                    .expect("module cache lock")
+                    .insert(id, module.clone());
+                module
             }
-        }
-        for export in crate::process::EXPORTS {
-            if module.get_export(export).is_none() {
-                return Err(VmError::MissingExport(export));
-            }
-        }
-        let module = Module {
-            id: id.clone().into(),
-            module,
         };
-        self.inner
-            .modules
-            .lock()
-            .expect("module cache lock")
-            .insert(id, module.clone());
-        Ok(module)
+        if let Some(format) = options.format
+            && format != module.format
+        {
+            return Err(VmError::WrongFormat(format!(
+                "the module is {:?}, not {format:?}",
+                module.format
+            )));
+        }
+        Ok(Module {
+            compute_limit: options.compute_limit,
+            memory_limit: options.memory_limit,
+            ..module
+        })
+    }
+
+    fn classify(&self, id: String, module: wasmtime::Module) -> Result<Module, VmError> {
+        let (format, emscripten) = if aos_abi::is_ours(&module) {
+            aos_abi::check(&module)?;
+            (ModuleFormat::Aos, None)
+        } else if emscripten::is_emscripten(&module) {
+            let format = if emscripten::is_memory64(&module) {
+                ModuleFormat::Emscripten64
+            } else {
+                ModuleFormat::Emscripten32
+            };
+            let linker = emscripten::linker(&self.inner.engine, &module)?;
+            (format, Some(Arc::new(linker)))
+        } else {
+            // Neither kind: report what ours would need.
+            aos_abi::check(&module)?;
+            return Err(VmError::MissingExport("aos_handle"));
+        };
+        Ok(Module {
+            id: id.into(),
+            module,
+            format,
+            emscripten,
+            compute_limit: None,
+            memory_limit: None,
+        })
     }
 
     fn cache_path(&self, id: &str) -> Option<PathBuf> {
@@ -138,7 +201,7 @@ impl Vm {
                 .join("aos"),
         };
         // The engine's configuration is part of the compiled code: key on it too.
-        let flavour = format!("wasmtime-48.0.8-{}", std::env::consts::ARCH);
+        let flavour = format!("wasmtime-48.0.8-m64-{}", std::env::consts::ARCH);
         Some(dir.join("modules").join(format!("{id}-{flavour}.cwasm")))
     }
 

@@ -4,7 +4,7 @@
 
 use wasmtime::{Caller, Linker};
 
-use crate::process::HostState;
+use crate::host::HostState;
 
 pub const MODULE: &str = "wasi_snapshot_preview1";
 

@@ -1,0 +1,104 @@
+//! One instance of a module of either kind, behind the operations a [`crate::Process`] needs:
+//! start it, run a message, copy and replace its memory.
+
+use wasmtime::{Memory, Store};
+
+use crate::aos_abi::AosInstance;
+use crate::emscripten::EmInstance;
+use crate::error::VmError;
+use crate::format::ModuleFormat;
+use crate::host::{HostState, Ran};
+use crate::runtime::{Module, Vm};
+
+// One per process, held in place: the size difference between the kinds costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Instance {
+    Aos(AosInstance),
+    Emscripten(EmInstance),
+}
+
+impl Instance {
+    /// A fresh instance, not yet started (a restore loads memory into it instead).
+    pub(crate) fn new(vm: &Vm, module: &Module) -> Result<Self, VmError> {
+        let memory_limit = module.memory_limit(&vm.inner.config);
+        Ok(match module.format() {
+            ModuleFormat::Aos => Self::Aos(AosInstance::new(vm, module, memory_limit)?),
+            ModuleFormat::Emscripten32 | ModuleFormat::Emscripten64 => {
+                Self::Emscripten(EmInstance::new(vm, module, memory_limit)?)
+            }
+        })
+    }
+
+    /// A fresh instance, started: what a spawn begins with.
+    pub(crate) fn started(vm: &Vm, module: &Module) -> Result<Self, VmError> {
+        let mut instance = Self::new(vm, module)?;
+        let config = &vm.inner.config;
+        match &mut instance {
+            Self::Aos(i) => i.init(config.fuel_for_init, config.lua_memory_limit())?,
+            Self::Emscripten(i) => i.init(config.fuel_for_init)?,
+        }
+        Ok(instance)
+    }
+
+    /// A fresh instance continuing from `memory` (a snapshot or a rollback point).
+    pub(crate) fn with_memory(vm: &Vm, module: &Module, memory: &[u8]) -> Result<Self, VmError> {
+        let mut instance = match module.format() {
+            // Our module's state is its memory alone: no start-up to run first.
+            ModuleFormat::Aos => Self::new(vm, module)?,
+            // emscripten's start-up also sets globals (the stack limits), so it runs before
+            // the memory is replaced, as ao-loader does when it resumes from a buffer.
+            _ => Self::started(vm, module)?,
+        };
+        instance.load_memory(memory)?;
+        Ok(instance)
+    }
+
+    fn parts(&mut self) -> (&mut Store<HostState>, Memory) {
+        match self {
+            Self::Aos(i) => (&mut i.store, i.memory),
+            Self::Emscripten(i) => (&mut i.store, i.memory),
+        }
+    }
+
+    pub(crate) fn run(
+        &mut self,
+        msg: &[u8],
+        env: &[u8],
+        fuel: u64,
+    ) -> Result<Result<Ran, String>, VmError> {
+        match self {
+            Self::Aos(i) => i.run(msg, env, fuel),
+            Self::Emscripten(i) => i.run(msg, env, fuel),
+        }
+    }
+
+    fn memory(&self) -> &[u8] {
+        match self {
+            Self::Aos(i) => i.memory.data(&i.store),
+            Self::Emscripten(i) => i.memory.data(&i.store),
+        }
+    }
+
+    pub(crate) fn memory_len(&self) -> usize {
+        self.memory().len()
+    }
+
+    pub(crate) fn memory_copy(&self) -> Vec<u8> {
+        self.memory().to_vec()
+    }
+
+    fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
+        let (store, memory) = self.parts();
+        let page = 65536;
+        let current = memory.data_size(&*store);
+        if bytes.len() < current || !bytes.len().is_multiple_of(page) {
+            return Err(VmError::Snapshot(format!(
+                "memory of {} bytes cannot replace {current}",
+                bytes.len()
+            )));
+        }
+        memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
+        memory.data_mut(&mut *store).copy_from_slice(bytes);
+        Ok(())
+    }
+}
