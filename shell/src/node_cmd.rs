@@ -40,15 +40,35 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
         body_timeout: timeout,
         max_connections: args.max_connections.max(1),
     };
+    let broken = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let stop = {
+        let broken = broken.clone();
+        let health = node.messenger().scheduler().writer().health();
+        async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                why = store_broken(health) => *broken.lock().expect("broken lock") = Some(why),
+            }
+        }
+    };
     aos_units::http::serve_with(
         listener,
         node.messenger().clone(),
         node.info().clone(),
         limits,
-        shutdown_signal(),
+        stop,
     )
     .await;
     let _ = std::fs::remove_file(&url_file);
+    if let Some(why) = broken.lock().expect("broken lock").take() {
+        // A store redb gave up on takes no writes until it is opened again: exit, so a
+        // supervisor restarts the node (nothing acknowledged is lost: acks follow commits).
+        eprintln!(
+            "aos node: the store has taken no writes for {}s ({why}); exiting so it can be reopened",
+            STORE_GRACE.as_secs()
+        );
+        return Ok(ExitCode::from(3));
+    }
     node.shutdown().await?;
     close_store(node, &data_dir).await;
     println!("aos node stopped");
@@ -67,6 +87,29 @@ async fn close_store(node: Node, data_dir: &std::path::Path) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     eprintln!("aos node: the store is still open at exit; the next start will check it");
+}
+
+/// How long writes may keep failing before the node gives up and exits.
+const STORE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves once the store has failed every write (and the writer's probes) for [`STORE_GRACE`].
+async fn store_broken(mut health: tokio::sync::watch::Receiver<Option<String>>) -> String {
+    loop {
+        let why = match health.wait_for(Option::is_some).await {
+            Ok(why) => Some(why.clone().unwrap_or_default()),
+            Err(_) => None,
+        };
+        // The writer is gone: nothing more to watch.
+        let Some(why) = why else {
+            return std::future::pending().await;
+        };
+        let recovered = tokio::time::timeout(STORE_GRACE, health.wait_for(Option::is_none))
+            .await
+            .is_ok();
+        if !recovered {
+            return why;
+        }
+    }
 }
 
 async fn shutdown_signal() {

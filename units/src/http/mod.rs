@@ -46,9 +46,22 @@ pub fn routes(
     mu: Messenger,
     info: NodeInfo,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
+    // The health check tells the truth: a node whose store takes no writes is not healthy.
     let root = warp::path::end().and(warp::get()).map({
         let info = info.clone();
-        move || reply::json(warp::http::StatusCode::OK, &info)
+        let mu = mu.clone();
+        move || match mu.scheduler().writer().failure() {
+            None => reply::json(warp::http::StatusCode::OK, &info),
+            Some(why) => reply::json(
+                warp::http::StatusCode::SERVICE_UNAVAILABLE,
+                &serde_json::json!({
+                    "error": format!("the store cannot be written: {why}"),
+                    "address": info.address,
+                    "default_module": info.default_module,
+                    "version": info.version,
+                }),
+            ),
+        }
     });
     let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));
     let su_routes = warp::path("su").and(su::routes(mu.clone()));

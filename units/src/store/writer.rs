@@ -2,10 +2,12 @@
 //! waiting at that moment, runs them in one redb transaction and commits once: under load many
 //! appends share one fsync, and an append is acknowledged only after its commit.
 
+use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use redb::WriteTransaction;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{Store, StoreError};
 
@@ -27,7 +29,12 @@ enum Command {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::UnboundedSender<Command>,
+    /// `Some(why)` while writes fail (the last commit failed and no probe has got through since).
+    health: Arc<watch::Sender<Option<String>>>,
 }
+
+/// How often a failing writer tries an empty commit to see whether the store works again.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,11 +45,24 @@ impl std::fmt::Debug for Writer {
 impl Writer {
     pub fn start(store: Store) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
+        let health = Arc::new(watch::channel(None).0);
+        let thread_health = health.clone();
         thread::Builder::new()
             .name("aos-store-writer".into())
-            .spawn(move || run(store, rx))
+            .spawn(move || run(store, rx, &thread_health))
             .expect("spawn the store writer thread");
-        Self { tx }
+        Self { tx, health }
+    }
+
+    /// Why writes fail right now, if they do: the last commit failed and no later commit (nor
+    /// the writer's own probe, once a second) has got through. The node's health check reports it.
+    pub fn failure(&self) -> Option<String> {
+        self.health.borrow().clone()
+    }
+
+    /// Changes whenever [`Self::failure`] does.
+    pub fn health(&self) -> watch::Receiver<Option<String>> {
+        self.health.subscribe()
     }
 
     /// Runs `job` inside the next batch's write transaction and returns its value once the batch
@@ -114,11 +134,31 @@ impl Writer {
     }
 }
 
-fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Command>) {
+fn run(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    health: &watch::Sender<Option<String>>,
+) {
     let mut closed = None;
-    while closed.is_none()
-        && let Some(first) = rx.blocking_recv()
-    {
+    while closed.is_none() {
+        // While writes fail, wake once a second to probe the store, so health recovers (or
+        // keeps saying it has not) even when nobody writes.
+        let first = if health.borrow().is_some() {
+            match rx.try_recv() {
+                Ok(command) => command,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    thread::sleep(PROBE_EVERY);
+                    report(health, probe(&store));
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            match rx.blocking_recv() {
+                Some(command) => command,
+                None => break,
+            }
+        };
         let mut batch = Vec::new();
         let mut next = Some(first);
         while let Some(command) = next.take() {
@@ -134,7 +174,7 @@ fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Command>) {
             }
         }
         if !batch.is_empty() {
-            commit_batch(&store, batch);
+            report(health, commit_batch(&store, batch));
         }
     }
     // Refuse what comes after a close, then let go of the store before saying it is closed.
@@ -145,12 +185,30 @@ fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Command>) {
     }
 }
 
-fn commit_batch(store: &Store, batch: Vec<Run>) {
+fn report(health: &watch::Sender<Option<String>>, outcome: Result<(), String>) {
+    let now = outcome.err();
+    health.send_if_modified(|was| {
+        if *was == now {
+            return false;
+        }
+        *was = now;
+        true
+    });
+}
+
+/// An empty commit: whether the store takes writes again.
+fn probe(store: &Store) -> Result<(), String> {
+    let txn = store.db().begin_write().map_err(|e| e.to_string())?;
+    txn.commit().map_err(|e| e.to_string())
+}
+
+fn commit_batch(store: &Store, batch: Vec<Run>) -> Result<(), String> {
     let txn = match store.db().begin_write() {
         Ok(txn) => txn,
         Err(e) => {
             tracing::error!("cannot begin a write: {e}");
-            return; // dropping the jobs drops their reply senders: callers see an error
+            // Dropping the jobs drops their reply senders: callers see an error.
+            return Err(e.to_string());
         }
     };
     let mut done = Vec::with_capacity(batch.len());
@@ -163,26 +221,23 @@ fn commit_batch(store: &Store, batch: Vec<Run>) {
                 for finish in done {
                     finish(false);
                 }
-                return;
+                return Err(e.to_string());
             }
         }
     }
-    let committed = match txn.commit() {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::error!("commit failed: {e}");
-            false
-        }
-    };
+    let committed = txn.commit().map_err(|e| {
+        tracing::error!("commit failed: {e}");
+        e.to_string()
+    });
     for finish in done {
-        finish(committed);
+        finish(committed.is_ok());
     }
+    committed
 }
 
 /// Waits on a future from a plain thread without a runtime (the writer's replies are oneshots).
 fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
     use std::pin::pin;
-    use std::sync::Arc;
     use std::task::{Context, Poll, Wake, Waker};
 
     struct ThreadWaker(thread::Thread);

@@ -142,6 +142,26 @@ async fn a_disk_that_stops_writing_gives_errors_and_loses_nothing_acknowledged()
         .await
         .expect("hung");
         assert!(refused.is_err(), "{refused:?}");
+        // The health check says so.
+        let why =
+            u.su.writer()
+                .failure()
+                .expect("a failing store reports its failure");
+        assert!(!why.is_empty());
+        // Space comes back. Within a few probes the health check tells the truth again: healthy
+        // if and only if a write goes through (redb may need a reopen after an I/O error; then
+        // the node must say so until it is restarted, not answer 200).
+        broken.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let healthy = u.su.writer().failure().is_none();
+        let write = timeout(
+            NO_HANG,
+            u.su.schedule(&eval_item(&me, &process, &add(2000)), None),
+        )
+        .await
+        .expect("hung");
+        assert_eq!(healthy, write.is_ok(), "healthy={healthy}, write={write:?}");
+        broken.store(true, Ordering::SeqCst);
         // Shutdown's checkpoint neither hangs nor saves a state over lost results.
         let _ = timeout(NO_HANG, u.cu.checkpoint_all()).await.expect("hung");
     }
