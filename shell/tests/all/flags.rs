@@ -300,14 +300,14 @@ fn a_process_you_do_not_own_is_refused_with_watch_offered() {
         .assert()
         .code(2)
         .stderr(contains("is not yours").and(contains(format!("--watch={theirs}"))));
-    // Nothing reached it: its owner sees no new state and an empty Inbox.
+    // Nothing reached it: its owner sees no new state and only the spawn in its Inbox.
     assert_eq!(
         run(
             &mut aos_in(home.path()),
             "theirs",
-            "tostring(Stolen) .. ' ' .. #Inbox"
+            "tostring(Stolen) .. ' ' .. #Inbox .. ' ' .. tostring(Inbox[1].Id == ao.id)"
         ),
-        "nil 0"
+        "nil 1 true"
     );
 }
 
