@@ -14,7 +14,13 @@ pub const TIMEOUT_MS: u64 = 30_000;
 /// A shell on `name` in a pseudo-terminal that claims to be an xterm (rustyline's live printer
 /// needs a real terminal type).
 pub fn shell(home: &Path, url: &str, name: &str, extra: &[&str]) -> PtySession {
+    shell_in(&std::env::current_dir().unwrap(), home, url, name, extra)
+}
+
+/// [`shell`], started in directory `cwd` (where relative `.load` paths are read).
+pub fn shell_in(cwd: &Path, home: &Path, url: &str, name: &str, extra: &[&str]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+    cmd.current_dir(cwd);
     cmd.env("HOME", home)
         .env("TERM", "xterm")
         .env("NO_COLOR", "1")
