@@ -18,7 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Port 0: the OS picks a free port and the node prints the URL it got.
+# Port 0: the OS picks a free port and the node prints the URL it got. The log exists before
+# the node starts: the background job opens it itself, maybe after the loop below first reads.
+: >"$work/node.log"
 "$AOS" node --data-dir "$work/node" --listen 127.0.0.1:0 >"$work/node.log" 2>&1 &
 node=$!
 url=

@@ -7,10 +7,7 @@ pub const DOT_COMMANDS: &[(&str, &str)] = &[
         ".load",
         "FILE       evaluate a Lua file and the local files it requires",
     ),
-    (
-        ".load-blueprint",
-        "NAME  evaluate a bundled blueprint (token, chatroom, voting, staking)",
-    ),
+    (".load-blueprint", "NAME  evaluate a bundled blueprint"),
     (
         ".editor",
         "           enter several lines; .done sends, .cancel drops, .print shows, .delete drops the last",
@@ -39,6 +36,21 @@ pub const DOT_COMMANDS: &[(&str, &str)] = &[
     (".help", "             this list"),
     (".exit", "             leave (also Ctrl-D)"),
 ];
+
+/// What `.help` prints: one line per dot-command; `.load-blueprint`'s names the bundled
+/// blueprints, taken from the binary so the list follows `lua/blueprints/`.
+pub fn help() -> String {
+    DOT_COMMANDS
+        .iter()
+        .map(|(name, text)| match *name {
+            ".load-blueprint" => format!(
+                "  {name} {text}: {}\n",
+                crate::blueprints::names().join(", ")
+            ),
+            _ => format!("  {name} {text}\n"),
+        })
+        .collect()
+}
 
 /// `.load`'s argument: a path, optionally in quotes as aos users type it.
 pub fn load_path(arg: &str) -> Result<PathBuf, String> {
@@ -80,6 +92,27 @@ mod tests {
         assert_eq!(load_path("f.lua"), Ok(PathBuf::from("f.lua")));
         assert!(load_path("").is_err());
         assert!(load_path("\"\"").is_err());
+    }
+
+    #[test]
+    fn help_names_every_blueprint_in_lua_blueprints() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lua/blueprints");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.unwrap().path();
+                let lua = path.extension().is_some_and(|x| x == "lua");
+                lua.then(|| path.file_stem().unwrap().to_string_lossy().into_owned())
+            })
+            .collect();
+        names.sort();
+        assert!(names.len() >= 7, "{names:?}");
+        let line = help()
+            .lines()
+            .find(|l| l.trim_start().starts_with(".load-blueprint"))
+            .unwrap()
+            .to_owned();
+        assert!(line.ends_with(&format!(": {}", names.join(", "))), "{line}");
     }
 
     #[test]

@@ -255,9 +255,7 @@ pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
             match cmd {
                 ".exit" => break,
                 ".help" => {
-                    for (name, text) in DOT_COMMANDS {
-                        println!("  {name} {text}");
-                    }
+                    print!("{}", dot::help());
                     continue;
                 }
                 ".dryrun" => {

@@ -8,6 +8,7 @@ const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
 const BLUE: &str = "\x1b[34m";
 const YELLOW: &str = "\x1b[33m";
+const GRAY: &str = "\x1b[90m";
 const RESET: &str = "\x1b[0m";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,16 +55,21 @@ impl Style {
         if prompt.contains('\x1b') {
             return prompt.to_owned();
         }
-        match prompt.split_once('@') {
-            Some((name, rest)) => match rest.find("[Inbox:") {
-                Some(at) => format!(
-                    "{GREEN}{name}{RESET}@{BLUE}{}{RESET}{YELLOW}{}{RESET}",
-                    &rest[..at],
-                    &rest[at..]
-                ),
-                None => format!("{GREEN}{name}{RESET}@{BLUE}{rest}{RESET}"),
-            },
-            None => prompt.to_owned(),
+        // The palette of aos's own `Prompt()` (and of lua/process.lua's), so a plain prompt
+        // looks like the coloured one a current process sends.
+        let Some((name, rest)) = prompt.split_once('@') else {
+            return prompt.to_owned();
+        };
+        let inbox = rest.find("[Inbox:").and_then(|at| {
+            let count = &rest[at + "[Inbox:".len()..];
+            let close = count.find(']')?;
+            Some((&rest[..at], &count[..close], &count[close + 1..]))
+        });
+        match inbox {
+            Some((host, count, tail)) => format!(
+                "{GREEN}{name}{GRAY}@{BLUE}{host}{GRAY}[Inbox:{RED}{count}{GRAY}]{RESET}{tail}"
+            ),
+            None => format!("{GREEN}{name}{GRAY}@{BLUE}{rest}{RESET}"),
         }
     }
 
@@ -115,14 +121,21 @@ mod tests {
     }
 
     #[test]
-    fn with_colour_a_plain_prompt_gets_aos_colours_and_keeps_its_text() {
+    fn with_colour_a_plain_prompt_gets_the_colours_of_aos_prompt_and_keeps_its_text() {
         let on = Style { color: true };
         let prompt = on.prompt("alice@aos-2.0[Inbox:3]> ");
-        assert!(
-            prompt.contains(GREEN) && prompt.contains(YELLOW),
-            "{prompt:?}"
+        // Exactly what lua/process.lua's Prompt() makes of the same text.
+        assert_eq!(
+            prompt,
+            "\x1b[32malice\x1b[90m@\x1b[34maos-2.0\x1b[90m[Inbox:\x1b[31m3\x1b[90m]\x1b[0m> "
         );
         assert_eq!(strip_ansi(&prompt), "alice@aos-2.0[Inbox:3]> ");
+        assert_eq!(
+            strip_ansi(&on.prompt("bob@aos> ")),
+            "bob@aos> ",
+            "without an Inbox count"
+        );
+        assert_eq!(on.prompt("> "), "> ");
         assert_eq!(on.error("x"), format!("{RED}x{RESET}"));
     }
 }

@@ -4,6 +4,7 @@ use std::process::Command;
 
 use predicates::str::diff;
 
+use crate::repl::{Node, ask, process_id, shell, shell_in, short};
 use crate::support::{aos, repo_root};
 
 #[test]
@@ -66,4 +67,33 @@ fn the_remote_script_pings_across_two_users_on_one_node() {
         "{stdout}"
     );
     assert!(stdout.contains("ponger counted: 1\n"), "{stdout}");
+}
+
+#[test]
+fn the_readme_ping_shows_pong_in_the_live_feed_and_its_data_in_the_inbox() {
+    // As examples/README.md says: `.load examples/ping.lua` in one process (from the repository
+    // root), then ping it from another shell.
+    let node = Node::start();
+    let home = node.home.path();
+    let mut ponger = shell_in(&repo_root(), home, &node.url, "ponger", &[]);
+    ask(&mut ponger, ".load examples/ping.lua", "ping ready");
+    let ponger_id = process_id(&mut ponger);
+
+    let mut pinger = shell(home, &node.url, "pinger", &[]);
+    ask(
+        &mut pinger,
+        &format!("Send({{ Target = \"{ponger_id}\", Action = \"Ping\" }})"),
+        "Message added to outbox",
+    );
+    pinger
+        .exp_string(&format!(
+            "New Message From {}: Action = Pong\r\n",
+            short(&ponger_id)
+        ))
+        .unwrap();
+    ask(
+        &mut pinger,
+        "Inbox[#Inbox].Data",
+        "\r\nPong! (your first ping)\r\n",
+    );
 }

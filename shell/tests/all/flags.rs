@@ -154,13 +154,15 @@ fn monitor_at_start_runs_ticks_as_they_fall_due() {
     let mut ids = Vec::new();
     for (name, monitor) in [("watched", true), ("unwatched", false)] {
         let mut cmd = aos(home.path());
-        cmd.args(["--url", &url, "--cron", "200-milliseconds"]);
+        // The node's shortest interval: one second.
+        cmd.args(["--url", &url, "--cron", "1-second"]);
         if monitor {
             cmd.arg("--monitor");
         }
         ids.push(run(&mut cmd, name, "ao.id"));
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // Past the first tick's due time (spawn + 1 s), with room for the monitor to run it.
+    std::thread::sleep(Duration::from_millis(2500));
     let ticks = |id: &str| {
         let page = get_json(&format!("{url}/cu/cron/{id}?limit=100"));
         page["edges"].as_array().map_or(0, Vec::len)
@@ -300,14 +302,14 @@ fn a_process_you_do_not_own_is_refused_with_watch_offered() {
         .assert()
         .code(2)
         .stderr(contains("is not yours").and(contains(format!("--watch={theirs}"))));
-    // Nothing reached it: its owner sees no new state and an empty Inbox.
+    // Nothing reached it: its owner sees no new state and only the spawn in its Inbox.
     assert_eq!(
         run(
             &mut aos_in(home.path()),
             "theirs",
-            "tostring(Stolen) .. ' ' .. #Inbox"
+            "tostring(Stolen) .. ' ' .. #Inbox .. ' ' .. tostring(Inbox[1].Id == ao.id)"
         ),
-        "nil 0"
+        "nil 1 true"
     );
 }
 

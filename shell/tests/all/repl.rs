@@ -14,7 +14,13 @@ pub const TIMEOUT_MS: u64 = 30_000;
 /// A shell on `name` in a pseudo-terminal that claims to be an xterm (rustyline's live printer
 /// needs a real terminal type).
 pub fn shell(home: &Path, url: &str, name: &str, extra: &[&str]) -> PtySession {
+    shell_in(&std::env::current_dir().unwrap(), home, url, name, extra)
+}
+
+/// [`shell`], started in directory `cwd` (where relative `.load` paths are read).
+pub fn shell_in(cwd: &Path, home: &Path, url: &str, name: &str, extra: &[&str]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+    cmd.current_dir(cwd);
     cmd.env("HOME", home)
         .env("TERM", "xterm")
         .env("NO_COLOR", "1")
@@ -69,6 +75,25 @@ pub fn batch(node: &Node, name: &str, code: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "{name}: {code}");
+}
+
+/// The id of process `name` (spawned by this batch run if it does not exist yet).
+pub fn batch_id(node: &Node, name: &str) -> String {
+    let home = node.home.path();
+    let out = Command::new(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home)
+        .args([name, "--url", &node.url, "--wallet"])
+        .arg(home.join("wallet.json"))
+        .args(["--run", "ao.id"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name}: ao.id");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// How aos names a sender in its notice of a message: `abc...xyz`.
+pub fn short(id: &str) -> String {
+    format!("{}...{}", &id[..3], &id[id.len() - 3..])
 }
 
 pub struct Node {
@@ -158,16 +183,25 @@ fn the_repl_evaluates_loads_files_and_blueprints_and_shows_messages_live() {
     );
     alice.exp_string("got hello: from bob").unwrap();
 
-    // A message nobody handles lands in the Inbox and is announced with sender, Action, Data.
+    // A message nobody handles lands in the Inbox and is announced as aos announces it: the
+    // sender, shortened, and the Action; `.inbox` shows its Data too.
+    let bob_id = batch_id(&node, "bob");
     batch(
         &node,
         "bob",
         &format!("Send({{ Target = '{alice_id}', Action = 'Note', Data = 'just so you know' }})"),
     );
     alice
-        .exp_string("Action = Note, Data = just so you know")
+        .exp_string(&format!(
+            "New Message From {}: Action = Note\r\n",
+            short(&bob_id)
+        ))
         .unwrap();
-    ask(&mut alice, ".inbox", "Action = Note");
+    ask(
+        &mut alice,
+        ".inbox",
+        &format!("2: from {bob_id}, Action = Note, Data = just so you know"),
+    );
 
     alice.send_line(".exit").unwrap();
     alice.exp_eof().unwrap();
@@ -182,7 +216,8 @@ fn with_no_arguments_the_repl_opens_on_an_embedded_node() {
     let mut repl = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
     ready(&mut repl);
     // In aos's colours: a terminal and no NO_COLOR.
-    repl.exp_string("\x1b[32mdefault\x1b[0m@").unwrap();
+    repl.exp_string("\x1b[32mdefault\x1b[90m@\x1b[34maos-")
+        .unwrap();
     // The answer on a line of its own (a bare "2" would also match escape codes).
     ask(&mut repl, "1 + 1", "\r\n2\r\n");
     repl.send_line(".exit").unwrap();
@@ -205,15 +240,24 @@ fn a_chatroom_between_two_shells_delivers_a_broadcast_live() {
         &format!("Send({{ Target = '{room}', Action = 'Register' }}) return 'as' .. 'ked'"),
         "asked",
     );
-    bob.exp_string("Action = Registered").unwrap();
+    // The room answers in aos's words, as Data.
+    bob.exp_string(&format!(
+        "New Message From {}: Data = Registered.",
+        short(&room)
+    ))
+    .unwrap();
 
     ask(
         &mut alice,
         "Send({ Target = ao.id, Action = 'Broadcast', Data = 'hello room' }) return 'sa' .. 'id'",
         "said",
     );
-    bob.exp_string("Action = Broadcasted, Data = hello room")
-        .unwrap();
+    bob.exp_string(&format!(
+        "New Message From {}: Action = Broadcast-Notice",
+        short(&room)
+    ))
+    .unwrap();
+    ask(&mut bob, "Inbox[#Inbox].Data", "\r\nhello room\r\n");
     ask(&mut alice, "'members=' .. #Members", "members=1");
 }
 
@@ -269,10 +313,14 @@ fn dot_commands_editor_dryrun_pause_completion_and_history() {
     ask(&mut alice, "'total=' .. Total", "total=10");
 
     // Tab completes dot-commands and the process's globals, including ones defined this session.
+    // (The Inbox holds the spawn message, from the wallet that spawned the process, as in aos.)
+    let owner = crate::support::wallet(&home.join("wallet.json"));
     alice.send(".inb\t").unwrap();
     alice.send_line("").unwrap();
-    alice.exp_string("Inbox is empty").unwrap();
+    alice.exp_string(&format!("\r\n1: from {owner}")).unwrap();
     ready(&mut alice);
+    ask(&mut alice, "Inbox = {} return 'empt' .. 'ied'", "emptied");
+    ask(&mut alice, ".inbox", "Inbox is empty");
     alice.send("Tota\t").unwrap();
     alice.send_line(" + 1").unwrap();
     alice.exp_string("\r\n11\r\n").unwrap();

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use rexpect::session::{PtySession, spawn_command};
 
-use crate::repl::{Node, TIMEOUT_MS, ask, process_id, ready, shell};
+use crate::repl::{Node, TIMEOUT_MS, ask, process_id, ready, shell, short};
 
 /// A handler that burns about a second of compute per message: a queue of these keeps the
 /// next eval waiting.
@@ -121,7 +121,8 @@ fn colours_on_a_terminal_none_with_no_color_and_the_inbox_count_follows_live_not
     alice.exp_string("red alert").unwrap();
     ready(&mut alice);
     let alice_id = process_id(&mut alice);
-    alice.exp_string("[Inbox:0]").unwrap();
+    // aos's prompt colours come from the process; its Inbox starts with the spawn message.
+    alice.exp_string("[Inbox:\x1b[31m1\x1b[90m]").unwrap();
 
     // A message nobody handles: its notice prints, and the prompt shows the new count without
     // waiting for the next eval.
@@ -137,12 +138,25 @@ fn colours_on_a_terminal_none_with_no_color_and_the_inbox_count_follows_live_not
         .status()
         .unwrap();
     assert!(status.success());
-    alice.exp_string("Action = Note").unwrap();
-    alice.exp_string("[Inbox:1]").unwrap();
+    // The notice in aos's colours, as the process made it.
+    alice
+        .exp_regex(
+            r"\x1b\[90mNew Message From \x1b\[32m[\w-]{3}\.\.\.[\w-]{3}\x1b\[90m: \x1b\[90mAction = \x1b\[34mNote\x1b\[0m",
+        )
+        .unwrap();
+    alice.exp_string("[Inbox:\x1b[31m2\x1b[90m]").unwrap();
     alice.send_line(".exit").unwrap();
     alice.exp_eof().unwrap();
 
     let mut plain = embedded(home.path(), &data, "alice", true);
+    // The process's own colours are stripped too: its prompt reads as plain text.
+    let prompt = plain.exp_string("[Inbox:2]> ").unwrap();
+    assert!(
+        prompt.ends_with("alice@aos-0.1.0")
+            && !prompt.contains("\x1b[9")
+            && !prompt.contains("\x1b[3"),
+        "NO_COLOR kept the prompt's colours: {prompt:?}"
+    );
     plain.send_line("error('plain' .. ' alert')").unwrap();
     let before = plain.exp_string("plain alert").unwrap();
     ready(&mut plain);
@@ -199,14 +213,23 @@ fn two_shells_on_one_data_dir_share_the_first_ones_node_for_a_chatroom() {
         &format!("Send({{ Target = '{room}', Action = 'Register' }}) return 'as' .. 'ked'"),
         "asked",
     );
-    bob.exp_string("Action = Registered").unwrap();
+    // Plain text without colour: the notices as aos words them, the room's answer as Data.
+    bob.exp_string(&format!(
+        "New Message From {}: Data = Registered.",
+        short(&room)
+    ))
+    .unwrap();
     ask(
         &mut alice,
         "Send({ Target = ao.id, Action = 'Broadcast', Data = 'hello room' }) return 'sa' .. 'id'",
         "said",
     );
-    bob.exp_string("Action = Broadcasted, Data = hello room")
-        .unwrap();
+    bob.exp_string(&format!(
+        "New Message From {}: Action = Broadcast-Notice",
+        short(&room)
+    ))
+    .unwrap();
+    ask(&mut bob, "Inbox[#Inbox].Data", "\r\nhello room\r\n");
     bob.send_line(".exit").unwrap();
     bob.exp_eof().unwrap();
     alice.send_line(".exit").unwrap();
@@ -236,8 +259,12 @@ fn opening_a_process_you_do_not_own_says_so_and_offers_watch() {
         .exp_string(&format!("aos --watch={alice_id}"))
         .unwrap();
     stranger.exp_eof().unwrap();
-    // Nothing reached alice's process.
-    ask(&mut alice, "'inbox=' .. #Inbox", "inbox=0");
+    // Nothing reached alice's process: its Inbox holds only the spawn.
+    ask(
+        &mut alice,
+        "'inbox=' .. #Inbox .. ' spawn ' .. tostring(Inbox[1].Id == ao.id)",
+        "inbox=1 spawn true",
+    );
 }
 
 #[test]
