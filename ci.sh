@@ -13,6 +13,8 @@ scripts/setup-test-tools
 if [ "${AOS_SKIP_MODULE_CHECK:-0}" != 1 ]; then
   step "module: rebuild vm/module/process.wasm from source and compare"
   scripts/build-module --check
+  step "emscripten test modules: rebuild vm/module/emscripten{32,64}.wasm and compare"
+  scripts/build-emscripten-module --check
 fi
 
 step "format"

@@ -1,87 +1,221 @@
---- Cryptographic helpers for processes, in pure Lua: SHA-256, and hex/base64 encodings.
---- `crypto.digest.sha2_256(data).asHex()` follows aos's `.crypto` shape; `crypto.sha256(s)`
---- is the short form (hex).
+--- `.crypto` in aos's API shape over native, well-kept implementations (RustCrypto and
+--- blake2b_simd, compiled into the module: vm/glue/src/crypto.rs). Inputs may be strings, aos
+--- streams (functions returning one byte per call, then nil) or byte arrays; digests return an
+--- object with `asBytes()` (array of byte values), `asHex()` (lowercase) and `asString()` (raw).
+---
+--- Differences from aos, on purpose: `mac.createHmac` is standard HMAC (RFC 2104; aos's uses a
+--- 32-byte block for both SHA-1 and SHA-256, so its MACs match no other implementation);
+--- `digest.blake2b(data, outlen, key)` returns the hex string as aos does.
 local base64 = require('.base64')
 
-local crypto = { digest = {}, utils = { hex = {}, stream = {} } }
-
-local K = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-}
-
-local MASK = 0xffffffff
-
-local function rotr(x, n)
-  return ((x >> n) | (x << (32 - n))) & MASK
-end
-
---- The 32-byte SHA-256 digest of `s`.
-local function sha256_bytes(s)
-  local h = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }
-  local bit_len = #s * 8
-  s = s .. "\128" .. string.rep("\0", (55 - #s) % 64) .. string.pack(">I8", bit_len)
-  local w = {}
-  for chunk = 1, #s, 64 do
-    for i = 0, 15 do
-      w[i] = string.unpack(">I4", s, chunk + i * 4)
-    end
-    for i = 16, 63 do
-      local s0 = rotr(w[i - 15], 7) ~ rotr(w[i - 15], 18) ~ (w[i - 15] >> 3)
-      local s1 = rotr(w[i - 2], 17) ~ rotr(w[i - 2], 19) ~ (w[i - 2] >> 10)
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) & MASK
-    end
-    local a, b, c, d, e, f, g, hh = table.unpack(h)
-    for i = 0, 63 do
-      local S1 = rotr(e, 6) ~ rotr(e, 11) ~ rotr(e, 25)
-      local ch = (e & f) ~ ((~e) & g)
-      local t1 = (hh + S1 + ch + K[i + 1] + w[i]) & MASK
-      local S0 = rotr(a, 2) ~ rotr(a, 13) ~ rotr(a, 22)
-      local maj = (a & b) ~ (a & c) ~ (b & c)
-      local t2 = (S0 + maj) & MASK
-      hh, g, f, e, d, c, b, a = g, f, e, (d + t1) & MASK, c, b, a, (t1 + t2) & MASK
-    end
-    h[1] = (h[1] + a) & MASK; h[2] = (h[2] + b) & MASK; h[3] = (h[3] + c) & MASK
-    h[4] = (h[4] + d) & MASK; h[5] = (h[5] + e) & MASK; h[6] = (h[6] + f) & MASK
-    h[7] = (h[7] + g) & MASK; h[8] = (h[8] + hh) & MASK
+--- The native functions answer `nil, message` on failure: raise it at the caller's caller.
+local native = {}
+for name, f in pairs(require('aos.crypto')) do
+  native[name] = function(...)
+    local out, err = f(...)
+    if err then error(err, 3) end
+    return out
   end
-  return string.pack(">I4I4I4I4I4I4I4I4", table.unpack(h))
 end
 
-function crypto.utils.hex.stringToHex(s)
-  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+local crypto = { _version = "0.1.0" }
+
+-- Utilities ---------------------------------------------------------------------------------
+
+local hex = {}
+
+function hex.stringToHex(s, ln, sep)
+  if #s == 0 then return "" end
+  if not ln then
+    return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+  end
+  sep = sep or ""
+  local parts = {}
+  for i = 1, #s do
+    parts[i] = string.format("%02x", s:byte(i))
+    if i < #s then parts[i] = parts[i] .. ((i % ln == 0) and "\n" or sep) end
+  end
+  return table.concat(parts)
 end
 
-function crypto.utils.hex.hexToString(hex)
-  return (hex:gsub("%x%x", function(pair) return string.char(tonumber(pair, 16)) end))
+function hex.hexToString(h)
+  return (h:gsub("%x%x", function(pair) return string.char(tonumber(pair, 16)) end))
 end
 
---- aos passes streams; a string is its own stream here.
-function crypto.utils.stream.fromString(s)
-  return s
+function hex.ascii2hex(s)
+  return hex.stringToHex(s):upper()
 end
 
-local function digest_object(bytes)
+--- A FIFO of bytes, as aos's `crypto.utils.queue`.
+local function Queue()
+  local items, head, tail = {}, 0, 0
+  local q = {}
+  function q.push(v) tail = tail + 1; items[tail] = v end
+  function q.pop()
+    if head >= tail then return nil end
+    head = head + 1
+    local v = items[head]
+    items[head] = nil
+    return v
+  end
+  function q.size() return tail - head end
+  function q.getHead() return head end
+  function q.getTail() return tail end
+  function q.reset() items, head, tail = {}, 0, 0 end
+  return q
+end
+
+local array = {}
+
+function array.size(a) return #a end
+
+function array.fromString(s)
+  local out = {}
+  for i = 1, #s do out[i] = s:byte(i) end
+  return out
+end
+
+function array.toString(a)
+  local parts = {}
+  for i = 1, #a, 4096 do
+    parts[#parts + 1] = string.char(table.unpack(a, i, math.min(i + 4095, #a)))
+  end
+  return table.concat(parts)
+end
+
+function array.fromHex(h) return array.fromString(hex.hexToString(h)) end
+function array.toHex(a) return hex.stringToHex(array.toString(a)) end
+
+function array.concat(a, b)
+  local out = {}
+  for i = 1, #a do out[i] = a[i] end
+  for i = 1, #b do out[#a + i] = b[i] end
+  return out
+end
+
+function array.truncate(a, n)
+  local out = {}
+  for i = 1, math.min(n, #a) do out[i] = a[i] end
+  return out
+end
+
+function array.slice(a, first, last)
+  local out = {}
+  for i = first, last do out[#out + 1] = a[i] end
+  return out
+end
+
+function array.copy(a) return array.slice(a, 1, #a) end
+
+function array.XOR(a, b)
+  local out = {}
+  for i = 1, #a do out[i] = a[i] ~ b[i] end
+  return out
+end
+
+local stream = {}
+
+function stream.fromString(s)
+  local i = 0
+  return function()
+    i = i + 1
+    return s:byte(i)
+  end
+end
+
+function stream.fromArray(a)
+  local i = 0
+  return function()
+    i = i + 1
+    return a[i]
+  end
+end
+
+function stream.fromHex(h) return stream.fromString(hex.hexToString(h)) end
+
+function stream.toString(st)
+  local bytes = {}
+  for b in st do bytes[#bytes + 1] = b end
+  return array.toString(bytes)
+end
+
+function stream.toArray(st)
+  local bytes = {}
+  for b in st do bytes[#bytes + 1] = b end
+  return bytes
+end
+
+function stream.toHex(st) return hex.stringToHex(stream.toString(st)):upper() end
+
+--- Any accepted input (string, stream, byte array) as a string of bytes.
+local function bytes_of(data, what)
+  local kind = type(data)
+  if kind == "string" then return data end
+  if kind == "function" then return stream.toString(data) end
+  if kind == "table" then return array.toString(data) end
+  if data == nil then return "" end
+  error((what or "data") .. " must be a string, a stream or a byte array, not " .. kind, 3)
+end
+
+--- The aos result object over raw bytes.
+local function result(raw)
   return {
-    asBytes = function() return bytes end,
-    asString = function() return bytes end,
-    asHex = function() return crypto.utils.hex.stringToHex(bytes) end,
-    asBase64 = function() return base64.encode(bytes) end,
+    asBytes = function() return array.fromString(raw) end,
+    asHex = function() return hex.stringToHex(raw) end,
+    asString = function() return raw end,
+    asBase64 = function() return base64.encode(raw) end,
   }
 end
 
-function crypto.digest.sha2_256(data)
-  return digest_object(sha256_bytes(data))
+crypto.utils = { hex = hex, array = array, stream = stream, queue = Queue, Queue = Queue }
+
+-- Digests -----------------------------------------------------------------------------------
+
+crypto.digest = {}
+for _, name in ipairs({ "md2", "md4", "md5", "sha1", "sha2_256", "sha2_512",
+                        "sha3_256", "sha3_512", "keccak256", "keccak512" }) do
+  crypto.digest[name] = function(data)
+    return result(native.digest(name, bytes_of(data)))
+  end
 end
 
+function crypto.digest.blake2b(data, outlen, key)
+  return hex.stringToHex(native.blake2b(bytes_of(data), outlen or 64, key and bytes_of(key, "key")))
+end
+
+-- MAC and KDF -------------------------------------------------------------------------------
+
+crypto.mac = {}
+
+--- HMAC of `data` under `key`; `algorithm` is "sha1" (the default), "sha256", "sha512", "md5",
+--- "sha3_256" or "sha3_512".
+function crypto.mac.createHmac(data, key, algorithm)
+  return result(native.hmac(algorithm or "sha1", bytes_of(key, "key"), bytes_of(data)))
+end
+
+crypto.kdf = {}
+
+--- PBKDF2 with HMAC-`digest` ("sha1", the default, "sha256" or "sha512"); `keyLen` in bytes.
+function crypto.kdf.pbkdf2(password, salt, iterations, keyLen, digest)
+  return result(native.pbkdf2(digest or "sha1", bytes_of(password, "password"),
+    bytes_of(salt, "salt"), iterations, keyLen))
+end
+
+-- Randomness --------------------------------------------------------------------------------
+
+--- `n` pseudo-random bytes, drawn from `math.random`: aos's one Mersenne Twister stream, seeded
+--- from the process's first message, so a replay draws the same bytes. Not secret from anyone
+--- who can read the process's log.
+function crypto.random(n)
+  local out = {}
+  for i = 1, n or 32 do out[i] = math.random(0, 255) end
+  return array.toString(out)
+end
+
+-- Short forms kept from the earlier library -------------------------------------------------
+
 function crypto.sha256(data)
-  return crypto.utils.hex.stringToHex(sha256_bytes(data))
+  return crypto.digest.sha2_256(data).asHex()
 end
 
 crypto.base64 = base64

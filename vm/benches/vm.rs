@@ -157,6 +157,75 @@ fn emscripten(c: &mut Criterion) {
     group.finish();
 }
 
+/// The batteries: sha256 of 1 MiB through `.crypto`, and a handler that decodes and re-encodes
+/// a JSON document of 200 records per message (what JSON-heavy processes do).
+fn batteries(c: &mut Criterion) {
+    let env = env();
+    let vm = vm();
+    let mut wasm = ready_process(&vm);
+    let mut native = NativeProcess::new(200 << 20).expect("native");
+    native.handle(&spawn_msg(), &env);
+    let setup = r#"
+        Blob = string.rep("abcdefgh", 131072)
+        local records = {}
+        for i = 1, 200 do
+          records[i] = { id = i, name = "user" .. i, balance = tostring(i * 1000), tags = { "a", "b" }, active = i % 2 == 0 }
+        end
+        Doc = require("json").encode({ records = records, total = 200 })
+        Handlers.add("json", "Json", function(msg)
+          local doc = require("json").decode(msg.Data)
+          doc.total = doc.total + 1
+          msg.reply({ Data = require("json").encode(doc) })
+        end)
+        return #Doc
+    "#;
+    let load = wasm
+        .handle(&message(1, "Eval", setup, &[]), &env)
+        .expect("setup");
+    assert!(load.error().is_none(), "{}", load.result_json());
+    native.handle(&message(1, "Eval", setup, &[]), &env);
+    let doc = wasm
+        .handle(&message(2, "Eval", "Doc", &[]), &env)
+        .expect("doc");
+    let doc: serde_json::Value = serde_json::from_str(doc.result_json()).expect("json");
+    let doc = doc["Output"]["data"].as_str().expect("doc text").to_owned();
+    let sha = "return require('.crypto').digest.sha2_256(Blob).asHex()";
+    let mut slot = 10;
+    let mut group = c.benchmark_group("batteries");
+    group.sample_size(10);
+    group.bench_function("wasm/sha256-1MiB", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(
+                wasm.handle(&message(slot, "Eval", sha, &[]), &env)
+                    .expect("sha"),
+            )
+        })
+    });
+    group.bench_function("native/sha256-1MiB", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(native.handle(&message(slot, "Eval", sha, &[]), &env))
+        })
+    });
+    group.bench_function("wasm/json-200-records", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(
+                wasm.handle(&message(slot, "Json", &doc, &[]), &env)
+                    .expect("json"),
+            )
+        })
+    });
+    group.bench_function("native/json-200-records", |b| {
+        b.iter(|| {
+            slot += 1;
+            black_box(native.handle(&message(slot, "Json", &doc, &[]), &env))
+        })
+    });
+    group.finish();
+}
+
 fn lifecycle(c: &mut Criterion) {
     let vm = vm();
     let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
@@ -196,6 +265,6 @@ fn lifecycle(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = throughput, emscripten, lifecycle
+    targets = throughput, emscripten, batteries, lifecycle
 }
 criterion_main!(benches);

@@ -11,9 +11,21 @@ use std::cell::Cell;
 use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Value};
 use serde_json::{Map, Value as Json};
 
+pub mod bit32;
+pub mod crypto;
+pub mod json;
+pub mod result;
+pub mod sqlite;
+mod sqlite_vfs;
+
 thread_local! {
     /// The current message's timestamp in ms: what `os.time()` answers.
     static NOW_MS: Cell<i64> = const { Cell::new(0) };
+}
+
+/// The current message's timestamp (ms).
+pub(crate) fn now_ms() -> i64 {
+    NOW_MS.with(Cell::get)
 }
 
 /// Builds a process's Lua state with `library` (name, source) preloaded as `name` and `.name`,
@@ -85,6 +97,7 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
         })?,
     )?;
 
+    install_batteries(&lua, &package, memory_limit)?;
     let preload: Table = package.get("preload")?;
     for (name, source) in library {
         let loader = lua
@@ -99,6 +112,40 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
     lua.set_named_registry_value("aos.handle", process.get::<Function>("handle")?)?;
     lua.set_memory_limit(memory_limit)?;
     Ok(lua)
+}
+
+/// The native libraries: `bit32` (global and module), `lsqlite3`, and the native halves of `json`
+/// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap.
+fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::Result<()> {
+    let loaded: Table = package.get("loaded")?;
+    let bit32 = bit32::create(lua)?;
+    lua.globals().set("bit32", bit32.clone())?;
+    loaded.set("bit32", bit32.clone())?;
+    loaded.set(".bit32", bit32)?;
+    loaded.set("aos.json", json::create(lua)?)?;
+    loaded.set("aos.crypto", crypto::create(lua)?)?;
+    // SQLite's pages are not Lua's: they get a share of the memory beside the Lua heap.
+    let sqlite = sqlite::create(lua, (memory_limit / 4) as i64)?;
+    loaded.set("lsqlite3", sqlite.clone())?;
+    loaded.set(".lsqlite3", sqlite)?;
+    Ok(())
+}
+
+/// A native function for a Lua wrapper: it answers `value` or, when it fails, `nil, message`, so
+/// that the wrapper raises the message as a plain string (errors raised from Rust reach Lua as
+/// mlua's wrapped userdata, with a traceback in their text).
+pub(crate) fn soft_function<A, F>(lua: &Lua, f: F) -> mlua::Result<Function>
+where
+    A: mlua::FromLuaMulti,
+    F: Fn(&Lua, A) -> mlua::Result<Value> + 'static,
+{
+    lua.create_function(move |lua, args: A| match f(lua, args) {
+        Ok(v) => Ok((v, Value::Nil)),
+        Err(e) => Ok((
+            Value::Nil,
+            Value::String(lua.create_string(error_text(&e))?),
+        )),
+    })
 }
 
 /// A result that carries only an error.
@@ -123,13 +170,11 @@ pub fn handle(lua: &Lua, msg: &[u8], env: &[u8], fuel_used: Option<&dyn Fn() -> 
     result
 }
 
-/// Whether a result reports an error (its state change must be rolled back).
+/// Whether a result reports an error (its state change must be rolled back): the one place that
+/// decides it. Any `Error` that is present and not `null` counts, even `""` or `false`, so that a
+/// handler's `error("", 0)` rolls back like any other error.
 pub fn is_error(result: &Json) -> bool {
-    match result.get("Error") {
-        None | Some(Json::Null) => false,
-        Some(Json::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    }
+    !matches!(result.get("Error"), None | Some(Json::Null))
 }
 
 fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
@@ -149,7 +194,9 @@ fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
         .or_else(|| msg.get("Id"))
         .and_then(Json::as_str)
         .unwrap_or("");
-    match run_handle(lua, &msg, &env, fnv1a(seed_source.as_bytes())) {
+    let seed = fnv1a(seed_source.as_bytes());
+    sqlite_vfs::begin_message(seed as u64);
+    match run_handle(lua, &msg, &env, seed) {
         Ok(result) => normalise(result),
         Err(e) => error_result(&error_text(&e)),
     }
@@ -166,11 +213,7 @@ fn run_handle(lua: &Lua, msg: &Json, env: &Json, seed: i64) -> mlua::Result<Json
     let env = lua.to_value_with(env, options)?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
     let result: Value = handle.call((msg, env))?;
-    let options = mlua::serde::DeserializeOptions::new()
-        .deny_unsupported_types(false)
-        .deny_recursive_tables(false)
-        .sort_keys(true);
-    lua.from_value_with(result, options)
+    result::to_json(&result).map_err(mlua::Error::runtime)
 }
 
 /// Lists the library writes as empty tables must still be JSON arrays.

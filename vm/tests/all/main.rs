@@ -2,8 +2,11 @@
 
 mod determinism;
 mod emscripten;
+mod json_parity;
 mod limits;
 mod lua_specs;
 mod native_parity;
+mod results;
 mod snapshots;
+mod sqlite;
 mod support;
