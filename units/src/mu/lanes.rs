@@ -46,6 +46,10 @@ impl Messenger {
     pub(super) async fn crank_forever(node: Weak<Inner>) {
         while let Some(inner) = node.upgrade() {
             let mu = Self { inner };
+            // Listen for commits before reading the outbox: one that lands while the lanes are
+            // being started must wake the next round, not wait for the fallback tick.
+            let mut commits = mu.inner.cu.commits();
+            commits.mark_unchanged();
             if let Err(e) = mu.start_lanes() {
                 tracing::error!("cannot read the outbox: {e}");
             }
@@ -54,8 +58,6 @@ impl Messenger {
             // deliveries), or by the clock as a fallback. The wait holds no strong reference,
             // so a dropped node is noticed.
             let wake = mu.inner.wake.clone();
-            let mut commits = mu.inner.cu.commits();
-            commits.mark_unchanged();
             drop(mu);
             let _ = tokio::time::timeout(Duration::from_millis(500), async {
                 tokio::select! {
