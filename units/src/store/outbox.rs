@@ -75,6 +75,16 @@ pub(crate) fn fulfil(txn: &WriteTransaction, seq: u64) -> Result<Option<Delivery
 
 /// Moves delivery `seq` from the outbox to the undeliverable record, with `reason`.
 pub(crate) fn give_up(txn: &WriteTransaction, seq: u64, reason: &str) -> Result<(), StoreError> {
+    give_up_keeping(txn, seq, reason, UNDELIVERABLE_RETENTION)
+}
+
+/// [`give_up`], keeping records for `retention` sequence numbers.
+fn give_up_keeping(
+    txn: &WriteTransaction,
+    seq: u64,
+    reason: &str,
+    retention: u64,
+) -> Result<(), StoreError> {
     let Some(delivery) = fulfil(txn, seq)? else {
         return Ok(());
     };
@@ -87,7 +97,7 @@ pub(crate) fn give_up(txn: &WriteTransaction, seq: u64, reason: &str) -> Result<
         .insert(&key[..], &records::encode(&record)[..])?;
     let mut order = txn.open_table(UNDELIVERABLE_ORDER)?;
     order.insert(seq, &key[..])?;
-    let cutoff = seq.saturating_sub(UNDELIVERABLE_RETENTION);
+    let cutoff = seq.saturating_sub(retention);
     let old: Vec<(u64, Vec<u8>)> = order
         .range(..cutoff)?
         .take(PRUNE_PER_INSERT)
@@ -237,6 +247,44 @@ pub(crate) fn reindex(txn: &WriteTransaction) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Delivery, DeliveryKind};
+
+    fn delivery(crank: &str) -> Delivery {
+        Delivery {
+            from_process: "sender".into(),
+            from_slot: 1,
+            from_tick: None,
+            pushed_for: crank.into(),
+            depth: 1,
+            kind: DeliveryKind::Message {
+                body: serde_json::json!({"Target": "nowhere"}),
+            },
+        }
+    }
+
+    #[test]
+    fn undeliverable_records_are_found_by_crank_and_old_ones_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("node.redb")).unwrap();
+        let txn = store.db().begin_write().unwrap();
+        for n in 0..40u64 {
+            let crank = if n % 2 == 0 { "even" } else { "odd" };
+            let seq = push(&txn, &delivery(crank)).unwrap();
+            assert_eq!(seq, n, "sequences come from a durable counter");
+            give_up_keeping(&txn, seq, &format!("reason {n}"), 10).unwrap();
+        }
+        txn.commit().unwrap();
+        assert_eq!(store.outbox_len().unwrap(), 0);
+        assert!(!store.outbox_has_crank("even").unwrap());
+        // Each insert prunes up to 8 records older than the window: a bounded table.
+        let all = store.undeliverable().unwrap();
+        assert!(all.len() <= 11, "{}", all.len());
+        assert_eq!(all.last().unwrap().reason, "reason 39");
+        let odd = store.undeliverable_of("odd").unwrap();
+        assert!(!odd.is_empty());
+        assert!(odd.iter().all(|u| u.delivery.pushed_for == "odd"));
+        assert!(store.undeliverable_of("none").unwrap().is_empty());
+    }
 
     #[test]
     fn next_prefix_carries() {
