@@ -3,22 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use aos_units::message::{Ed25519Signer, ItemDraft, Signer, b64};
+use aos_units::message::Ed25519Signer;
 use reqwest::Method;
 
-use crate::support::{TestNode, output};
-
-fn monitor_request(me: &Ed25519Signer, process: &str) -> Vec<u8> {
-    me.sign(
-        ItemDraft::new("")
-            .tag("Data-Protocol", "ao")
-            .tag("Type", "Message")
-            .tag("Action", "Monitor")
-            .target(b64::decode_32(process).unwrap()),
-    )
-    .unwrap()
-    .to_bytes()
-}
+use crate::support::{TestNode, monitor_request, output};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitored_process_ticks_and_its_sends_are_delivered() {

@@ -274,3 +274,24 @@ pub fn output(result: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// A signed request to start or stop `process`'s real-time cron (the body of `/mu/monitor`).
+pub fn monitor_request(signer: &Ed25519Signer, process: &str) -> Vec<u8> {
+    signer
+        .sign(
+            ItemDraft::new("")
+                .tag("Data-Protocol", "ao")
+                .tag("Type", "Message")
+                .tag("Action", "Monitor")
+                .target(b64::decode_32(process).unwrap()),
+        )
+        .unwrap()
+        .to_bytes()
+}
+
+/// Handlers that count `Action = Hello` messages in the global `Got`.
+pub const COUNT_HELLOS: &str = r#"
+    Got = 0
+    Handlers.add("hello", Handlers.utils.hasMatchingTag("Action", "Hello"), function() Got = Got + 1 end)
+    return "ready"
+"#;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aos_units::message::{Ed25519Signer, ItemDraft, Signer};
 
-use crate::support::TestNode;
+use crate::support::{COUNT_HELLOS, TestNode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_cannot_spend_another_users_crank_budget() {
@@ -13,14 +13,7 @@ async fn a_user_cannot_spend_another_users_crank_budget() {
     let victim = Ed25519Signer::from_secret([51; 32]);
     let attacker = Ed25519Signer::from_secret([52; 32]);
     let sink = node.spawn(&victim, "sink").await;
-    node.eval_ok(
-        &victim,
-        &sink,
-        r#"Got = 0
-           Handlers.add("hello", Handlers.utils.hasMatchingTag("Action", "Hello"), function() Got = Got + 1 end)
-           return "ok""#,
-    )
-    .await;
+    node.eval_ok(&victim, &sink, COUNT_HELLOS).await;
     let victims = node.spawn(&victim, "victims").await;
     // The victim's message, whose crank the attacker targets.
     let victim_msg = node

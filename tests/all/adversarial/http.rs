@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use aos::{Node, NodeConfig};
 use aos_units::http::{HttpLimits, PAGE_BYTES};
-use aos_units::message::{Ed25519Signer, ItemDraft, Signer, b64};
+use aos_units::message::{Ed25519Signer, b64};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TestNode, shared_cache_dir};
+use crate::support::{TestNode, monitor_request, shared_cache_dir};
 
 /// A node served under `limits`, for the connection attacks.
 struct LimitedNode {
@@ -76,19 +76,6 @@ async fn closed_by_node(stream: &mut TcpStream, within: Duration) -> bool {
         tokio::time::timeout(within, stream.read(&mut buf)).await,
         Ok(Ok(0) | Err(_))
     )
-}
-
-fn monitor_request(signer: &Ed25519Signer, process: &str) -> Vec<u8> {
-    signer
-        .sign(
-            ItemDraft::new("")
-                .tag("Data-Protocol", "ao")
-                .tag("Type", "Message")
-                .tag("Action", "Monitor")
-                .target(b64::decode_32(process).unwrap()),
-        )
-        .unwrap()
-        .to_bytes()
 }
 
 // Item 9: a 1 ms Cron-Interval would cost a core and gigabytes of results a day.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aos_units::message::{Ed25519Signer, Signer};
 
-use crate::support::TestNode;
+use crate::support::{COUNT_HELLOS, TestNode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_slow_target_does_not_delay_deliveries_to_others() {
@@ -27,14 +27,7 @@ async fn one_slow_target_does_not_delay_deliveries_to_others() {
            return "ok""#,
     )
     .await;
-    node.eval_ok(
-        &me,
-        &fast,
-        r#"Got = 0
-           Handlers.add("hello", Handlers.utils.hasMatchingTag("Action", "Hello"), function() Got = Got + 1 end)
-           return "ok""#,
-    )
-    .await;
+    node.eval_ok(&me, &fast, COUNT_HELLOS).await;
     let start = Instant::now();
     node.eval_ok(
         &me,
@@ -70,14 +63,7 @@ async fn after_a_crash_acknowledged_messages_are_computed_and_their_sends_delive
     let me = Ed25519Signer::from_secret([62; 32]);
     let sender = node.spawn(&me, "sender").await;
     let receiver = node.spawn(&me, "receiver").await;
-    node.eval_ok(
-        &me,
-        &receiver,
-        r#"Got = 0
-           Handlers.add("hello", Handlers.utils.hasMatchingTag("Action", "Hello"), function() Got = Got + 1 end)
-           return "ok""#,
-    )
-    .await;
+    node.eval_ok(&me, &receiver, COUNT_HELLOS).await;
     // Acknowledged (in the log) but never computed: as if the node died right after the append.
     let eval = me
         .sign(TestNode::draft(

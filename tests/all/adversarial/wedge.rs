@@ -4,14 +4,7 @@ use std::time::Duration;
 
 use aos_units::message::Ed25519Signer;
 
-use crate::support::TestNode;
-
-/// Counts `Action = Hello` messages in the global `Got`.
-const COUNT_HELLOS: &str = r#"
-    Got = 0
-    Handlers.add("hello", Handlers.utils.hasMatchingTag("Action", "Hello"), function() Got = Got + 1 end)
-    return "ready"
-"#;
+use crate::support::{COUNT_HELLOS, TestNode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_the_node_cannot_make_are_reported_and_every_other_delivery_goes_on() {
