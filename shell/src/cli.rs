@@ -56,7 +56,7 @@ pub struct ShellArgs {
     #[arg(long)]
     pub list: bool,
     /// Follow the live feed of any process, read-only, until Ctrl-C.
-    #[arg(long, value_name = "PROCESS_ID")]
+    #[arg(long, value_name = "PROCESS_ID", allow_hyphen_values = true)]
     pub watch: Option<String>,
     /// With --run: evaluate read-only (a dry-run), nothing is stored.
     #[arg(long)]
@@ -74,10 +74,15 @@ pub struct ShellArgs {
     #[arg(long)]
     pub sqlite: bool,
     /// Authority of a new process (repeatable or comma-separated). Default: the node.
-    #[arg(long, value_name = "ADDRESS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     pub authority: Vec<String>,
     /// Scheduler of a new process. Default: the node.
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", allow_hyphen_values = true)]
     pub scheduler: Option<String>,
     /// aos's mainnet (HyperBEAM) mode: needs Arweave's network, not available here.
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
@@ -103,13 +108,13 @@ pub struct ShellArgs {
     /// Extra spawn tags: --tag-name N --tag-value V, in pairs.
     #[arg(long = "tag-name")]
     pub tag_names: Vec<String>,
-    #[arg(long = "tag-value")]
+    #[arg(long = "tag-value", allow_hyphen_values = true)]
     pub tag_values: Vec<String>,
     /// Module for a new process. Default: the node's default module.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub module: Option<String>,
     /// Batch mode: evaluate this Lua, print the Output, exit (0 ok, 1 error).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub run: Option<String>,
     /// Batch mode: print the whole result object as JSON.
     #[arg(long)]
@@ -168,16 +173,16 @@ pub struct SignArgs {
     #[arg(long)]
     pub wallet: Option<PathBuf>,
     /// Target process or wallet: a 43-character base64url id.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub target: Option<String>,
     /// Anchor: 32 bytes, given as 32 characters of text or as 43 characters of base64url.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub anchor: Option<String>,
     /// A tag as NAME=VALUE; repeat for more (order is kept).
-    #[arg(long = "tag", value_name = "NAME=VALUE")]
+    #[arg(long = "tag", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub tags: Vec<String>,
     /// The item's data as text.
-    #[arg(long, conflicts_with = "data_file")]
+    #[arg(long, conflicts_with = "data_file", allow_hyphen_values = true)]
     pub data: Option<String>,
     /// Read the item's data from a file.
     #[arg(long)]
@@ -406,4 +411,57 @@ async fn preload(session: &Session, code: &str) -> Result<Option<ExitCode>> {
         eprintln!("{error}");
         ExitCode::from(1)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, ItemCommand};
+
+    /// Base64url ids start with `-` one time in 64: a flag that takes an id, an address or
+    /// free text must take one that does, or `--scheduler -x…` fails at random.
+    #[test]
+    fn values_that_start_with_a_hyphen_are_taken_as_values() {
+        let id = format!("-{}", "a".repeat(42));
+        let cli = Cli::try_parse_from([
+            "aos",
+            "p",
+            "--scheduler",
+            &id,
+            "--authority",
+            &id,
+            "--watch",
+            &id,
+            "--module",
+            &id,
+            "--tag-name",
+            "N",
+            "--tag-value",
+            "-1",
+            "--run",
+            "-1",
+        ])
+        .unwrap();
+        let shell = cli.shell;
+        assert_eq!(shell.scheduler.as_deref(), Some(id.as_str()));
+        assert_eq!(shell.authority, vec![id.clone()]);
+        assert_eq!(shell.watch.as_deref(), Some(id.as_str()));
+        assert_eq!(shell.module.as_deref(), Some(id.as_str()));
+        assert_eq!(shell.tag_values, vec!["-1".to_owned()]);
+        assert_eq!(shell.run.as_deref(), Some("-1"));
+
+        let cli = Cli::try_parse_from([
+            "aos", "item", "sign", "--target", &id, "--anchor", &id, "--tag", "-x=1", "--data",
+            "-d", "-o", "out",
+        ])
+        .unwrap();
+        let Some(Command::Item(ItemCommand::Sign(sign))) = cli.command else {
+            panic!("not item sign");
+        };
+        assert_eq!(sign.target.as_deref(), Some(id.as_str()));
+        assert_eq!(sign.anchor.as_deref(), Some(id.as_str()));
+        assert_eq!(sign.tags, vec!["-x=1".to_owned()]);
+        assert_eq!(sign.data.as_deref(), Some("-d"));
+    }
 }
