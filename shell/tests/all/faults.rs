@@ -218,3 +218,178 @@ async fn sigterm_checkpoints_and_releases_the_store() {
         Some(5)
     );
 }
+
+/// The shell script behind [`a_full_disk_makes_the_node_exit_3_and_a_restart_loses_nothing`]: a
+/// small tmpfs as the data dir (in a user and mount namespace of its own, so no privileges are
+/// needed), the node on it, the rest of the space filled on cue, the exit code printed, the
+/// space given back and the node started again on the same data, as a supervisor would.
+const FULL_DISK_SCRIPT: &str = r#"
+set -u
+data="$1"; cue="$2"; aos="$3"
+mount -t tmpfs -o size=48m tmpfs "$data" || exit 97
+"$aos" node --listen 127.0.0.1:0 --data-dir "$data" &
+node=$!
+read go < "$cue"
+dd if=/dev/zero of="$data/filler" bs=64k 2>/dev/null
+echo filled
+wait $node
+echo "exit=$?"
+rm -f "$data/filler"
+exec "$aos" node --listen 127.0.0.1:0 --data-dir "$data"
+"#;
+
+/// Issue 17, item 7: once the disk is full the node says so (`GET /` 503), exits with code 3
+/// instead of serving on with a store that takes no writes, and a restart once space is back
+/// has every acknowledged message, in order, computed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_makes_the_node_exit_3_and_a_restart_loses_nothing() {
+    let namespaces = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .status();
+    if !namespaces.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: this machine gives no user namespaces (unshare -rm), so no small disk");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let cue = home.path().join("cue");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&cue)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut script = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", FULL_DISK_SCRIPT, "sh"])
+        .arg(&data)
+        .arg(&cue)
+        .arg(env!("CARGO_BIN_EXE_aos"))
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let lines = crate::batch::lines_of(script.stdout.take().unwrap());
+    let _reaper = crate::batch::KillOnDrop(script);
+    // The next line that starts with `prefix` (the node's other lines are skipped).
+    let next_line = |prefix: &str| loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no line starting {prefix:?} within 60 s"));
+        if line.starts_with(prefix) {
+            break line;
+        }
+    };
+    let listening = |line: String| {
+        let url = line.rsplit(' ').next().unwrap().to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        url
+    };
+    let url = listening(next_line("aos node "));
+
+    let http = reqwest::Client::new();
+    let me = Ed25519Signer::from_secret([23; 32]);
+    let process = spawn(&http, &url, &me).await;
+    let target = b64::decode_32(&process).unwrap();
+    let eval = |n: usize| {
+        // A comment pads each message to 64 KiB, so the disk fills in a few hundred of them.
+        let code = format!("N = (N or 0) + 1 --{}", "x".repeat(64 * 1024));
+        me.sign(
+            ItemDraft::new(code)
+                .tag("Data-Protocol", "ao")
+                .tag("Type", "Message")
+                .tag("Action", "Eval")
+                .tag("N", n.to_string())
+                .target(target),
+        )
+        .unwrap()
+    };
+    let mut acknowledged = Vec::new();
+    for n in 0..10 {
+        let body = post(&http, &url, eval(n).to_bytes()).await.unwrap();
+        acknowledged.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let cue_path = cue.clone();
+    tokio::task::spawn_blocking(move || std::fs::write(cue_path, "go\n"))
+        .await
+        .unwrap()
+        .unwrap();
+    next_line("filled");
+
+    // Keep sending until the store refuses; the node must then report it and exit.
+    let mut refused = 0;
+    let mut saw_503 = false;
+    let mut exit = None;
+    for n in 10..100_000 {
+        if let Ok(line) = lines.try_recv()
+            && line.starts_with("exit=")
+        {
+            exit = Some(line);
+            break;
+        }
+        match post(&http, &url, eval(n).to_bytes()).await {
+            Some(body) => acknowledged.push(body["id"].as_str().unwrap().to_owned()),
+            None => {
+                refused += 1;
+                let health = http.get(format!("{url}/")).send().await;
+                saw_503 |= health.is_ok_and(|r| r.status() == 503);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let exit = exit.unwrap_or_else(|| next_line("exit="));
+    assert!(refused > 0, "the full disk refused nothing");
+    assert!(saw_503, "GET / never said the store is failing");
+    assert_eq!(
+        exit, "exit=3",
+        "the node must exit with code 3 on a store that takes no writes"
+    );
+
+    // The supervisor's restart, with the space back.
+    let url = listening(next_line("aos node "));
+    let page: Value = http
+        .get(format!("{url}/su/{process}?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let logged: Vec<String> = page["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|e| e["node"]["message"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(logged.len() >= acknowledged.len(), "{logged:?}");
+    assert_eq!(&logged[..acknowledged.len()], &acknowledged[..]);
+    let probe = me
+        .sign(
+            ItemDraft::new("return tostring(N)")
+                .tag("Data-Protocol", "ao")
+                .tag("Type", "Message")
+                .tag("Action", "Eval")
+                .target(target),
+        )
+        .unwrap();
+    let id = post(&http, &url, probe.to_bytes()).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let result: Value = http
+        .get(format!("{url}/cu/result/{id}?process-id={process}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        result["Output"]["data"],
+        Value::from(logged.len().to_string()),
+        "{result}"
+    );
+}
