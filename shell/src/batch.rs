@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::connection::{Crank, Feed};
-use crate::session::{Session, error_of, output_text};
+use aos_units::result::ProcessResult;
+
+use crate::session::Session;
 
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
@@ -82,28 +84,23 @@ async fn printed_after(session: &Session, eval: &str) -> Vec<String> {
     };
     later
         .iter()
-        .filter(|(_, result)| {
-            result
-                .pointer("/Output/print")
-                .and_then(serde_json::Value::as_bool)
-                == Some(true)
-        })
-        .map(|(_, result)| output_text(result))
+        .filter(|(_, result)| result.printed())
+        .map(|(_, result)| result.output_text())
         .filter(|text| !text.is_empty())
         .collect()
 }
 
 /// Prints a result's Output (or all of it as JSON) and its error; exit 1 on an error.
-fn report(result: &serde_json::Value, json: bool) -> Result<ExitCode> {
+fn report(result: &ProcessResult, json: bool) -> Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string_pretty(result)?);
+        println!("{}", serde_json::to_string_pretty(&result.to_value())?);
     } else {
-        let text = output_text(result);
+        let text = result.output_text();
         if !text.is_empty() {
             println!("{text}");
         }
     }
-    match error_of(result) {
+    match result.error_text() {
         Some(error) => {
             eprintln!("{error}");
             Ok(ExitCode::from(1))

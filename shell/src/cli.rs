@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::batch::{self, BatchOptions};
 use crate::connection::Endpoints;
-use crate::session::{Purpose, Session, SessionOptions, error_of};
+use crate::session::{Purpose, Session, SessionOptions};
 use crate::style::Style;
 use crate::{blueprints, bundle, item_cmd, live, node_cmd, repl};
 
@@ -407,7 +407,7 @@ fn session_purpose(args: &ShellArgs) -> Purpose {
 /// Evaluates a --load/--blueprint chunk; an error ends the command with exit 1.
 async fn preload(session: &Session, code: &str) -> Result<Option<ExitCode>> {
     let (_, result) = session.eval(code).await?;
-    Ok(error_of(&result).map(|error| {
+    Ok(result.error_text().map(|error| {
         eprintln!("{error}");
         ExitCode::from(1)
     }))

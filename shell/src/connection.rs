@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use aos::Node;
 use aos_units::cu::Order;
 use aos_units::message::{DataItem, b64};
+use aos_units::result::ProcessResult;
 use aos_units::store::ProcessId;
 use serde_json::Value;
 
@@ -170,29 +171,29 @@ impl Connection {
         }
     }
 
-    pub async fn result(&self, message: &str, process: &str) -> Result<Value> {
-        match self {
+    pub async fn result(&self, message: &str, process: &str) -> Result<ProcessResult> {
+        let value = match self {
             Self::Embedded { node, .. } => {
                 let (m, p) = ids(message, process)?;
-                Ok(node.messenger().compute().result_of(&m, &p).await?)
+                node.messenger().compute().result_of(&m, &p).await?
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.cu;
                 self.get_json(&format!("{base}/result/{message}?process-id={process}"))
-                    .await
+                    .await?
             }
-        }
+        };
+        Ok(ProcessResult::from_value(value)?)
     }
 
-    pub async fn dry_run(&self, process: &str, message: &Value) -> Result<Value> {
-        match self {
+    pub async fn dry_run(&self, process: &str, message: &Value) -> Result<ProcessResult> {
+        let value = match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
-                Ok(node
-                    .messenger()
+                node.messenger()
                     .compute()
                     .dry_run(&p, message.clone())
-                    .await?)
+                    .await?
             }
             Self::Remote { urls, http } => {
                 let base = &urls.cu;
@@ -202,9 +203,10 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                Self::json_of(response).await
+                Self::json_of(response).await?
             }
-        }
+        };
+        Ok(ProcessResult::from_value(value)?)
     }
 
     /// Results after key `after` (from the start when `None`), ascending, up to 1000.
@@ -213,7 +215,7 @@ impl Connection {
         process: &str,
         after: Option<u64>,
         feed: Feed,
-    ) -> Result<Vec<(u64, Value)>> {
+    ) -> Result<Vec<(u64, ProcessResult)>> {
         self.results_page(process, after, feed, Order::Ascending, 1000)
             .await
     }
@@ -233,16 +235,16 @@ impl Connection {
         feed: Feed,
         order: Order,
         limit: usize,
-    ) -> Result<Vec<(u64, Value)>> {
-        match self {
+    ) -> Result<Vec<(u64, ProcessResult)>> {
+        let page = match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
                 let from = after.map_or(0, |a| a + 1);
                 let cu = node.messenger().compute();
-                Ok(match feed {
+                match feed {
                     Feed::Messages => cu.results(&p, from, u64::MAX, limit, order).await?,
                     Feed::Cron => cu.cron_results(&p, from, u64::MAX, limit, order).await?,
-                })
+                }
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.cu;
@@ -274,9 +276,12 @@ impl Connection {
                         .ok_or_else(|| anyhow!("a result page edge has no numeric cursor"))?;
                     out.push((slot, edge.get("node").cloned().unwrap_or(Value::Null)));
                 }
-                Ok(out)
+                out
             }
-        }
+        };
+        page.into_iter()
+            .map(|(key, value)| Ok((key, ProcessResult::from_value(value)?)))
+            .collect()
     }
 
     /// The newest process called `name` that `owner` spawned.

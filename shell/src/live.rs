@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
+use aos_units::result::ProcessResult;
 
 use crate::connection::Feed;
-use crate::session::{Session, error_of, output_text, prompt_of};
+use crate::session::Session;
 use crate::style::Style;
 
 const POLL: Duration = Duration::from_millis(300);
@@ -36,20 +36,15 @@ pub fn lock(state: &Shared) -> std::sync::MutexGuard<'_, LiveState> {
 }
 
 /// The notices one result makes: what was printed, then its error.
-pub fn notices_of(result: &Value, style: Style) -> Vec<String> {
+pub fn notices_of(result: &ProcessResult, style: Style) -> Vec<String> {
     let mut out = Vec::new();
-    let printed = result
-        .get("Output")
-        .and_then(|o| o.get("print"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if printed {
-        let text = output_text(result);
+    if result.printed() {
+        let text = result.output_text();
         if !text.is_empty() {
             out.push(style.notice(&text));
         }
     }
-    if let Some(error) = error_of(result) {
+    if let Some(error) = result.error_text() {
         out.push(style.error(&format!("handler error: {error}")));
     }
     out
@@ -84,7 +79,7 @@ pub async fn follow(
                 // Shown outside the lock: the line editor takes it to redraw the prompt.
                 let shown = {
                     let mut live = lock(&state);
-                    if let Some(prompt) = prompt_of(&result) {
+                    if let Some(prompt) = result.prompt().map(str::to_owned) {
                         live.prompt = Some(prompt);
                     }
                     if *feed == Feed::Messages && live.own_slots.remove(&key) {

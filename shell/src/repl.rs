@@ -9,18 +9,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use aos_units::result::ProcessResult;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, ExternalPrinter, Helper};
-use serde_json::Value;
 use tokio::runtime::Handle;
 
 use crate::dot::{self, DOT_COMMANDS};
 use crate::live::{self, Shared, lock};
-use crate::session::{Session, error_of, output_text, prompt_of};
+use crate::session::Session;
 use crate::style::{Style, strip_ansi};
 use crate::syntax::{self, Completeness};
 use crate::{blueprints, bundle};
@@ -107,7 +107,7 @@ fn decorate(prompt: &str, dry_run: bool) -> String {
 
 /// How waiting for a result ended.
 enum Waited {
-    Done(Value),
+    Done(ProcessResult),
     /// Ctrl-C: the wait stopped, the message stays scheduled.
     Interrupted,
 }
@@ -116,7 +116,7 @@ enum Waited {
 async fn wait_for(
     id: Option<&str>,
     interrupts: &mut tokio::signal::unix::Signal,
-    result: impl std::future::Future<Output = Result<Value>>,
+    result: impl std::future::Future<Output = Result<ProcessResult>>,
 ) -> Result<Waited> {
     tokio::pin!(result);
     let show_spinner = tokio::time::sleep(Duration::from_millis(300));
@@ -192,7 +192,10 @@ pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
         .ok()
         .map(|result| {
             *globals.lock().expect("globals lock") = names_of(&result);
-            prompt_of(&result).unwrap_or_else(|| "aos> ".into())
+            result
+                .prompt()
+                .map(str::to_owned)
+                .unwrap_or_else(|| "aos> ".into())
         })
         .unwrap_or_else(|| "aos> ".into());
 
@@ -383,14 +386,14 @@ pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
         });
         match outcome {
             Ok(Waited::Done(result)) => {
-                let text = output_text(&result);
+                let text = result.output_text();
                 if !text.is_empty() {
                     println!("{}", style.output(&text));
                 }
-                if let Some(error) = error_of(&result) {
+                if let Some(error) = result.error_text() {
                     println!("{}", style.error(&error));
                 }
-                if let Some(next) = prompt_of(&result) {
+                if let Some(next) = result.prompt().map(str::to_owned) {
                     prompt = next;
                 }
                 if !dry_run {
@@ -407,8 +410,9 @@ pub fn run(session: &Arc<Session>, rt: &Handle) -> Result<ExitCode> {
 
 const GLOBALS_PROBE: &str = "local names = {} for k in pairs(_G) do if type(k) == 'string' then names[#names + 1] = k end end table.sort(names) return table.concat(names, ' ')";
 
-fn names_of(probe: &Value) -> Vec<String> {
-    output_text(probe)
+fn names_of(probe: &ProcessResult) -> Vec<String> {
+    probe
+        .output_text()
         .split_whitespace()
         .map(str::to_owned)
         .collect()

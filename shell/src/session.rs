@@ -7,9 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aos::{Node, NodeConfig, NodeError};
 use aos_units::message::{DataItem, ItemDraft, Signer, b64};
+use aos_units::result::ProcessResult;
 use aos_units::store::StoreError;
 use aos_units::wallet::Wallet;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::connection::{Connection, Crank, Endpoints, NodeInfo};
 use crate::serve::Serving;
@@ -274,7 +275,7 @@ impl Session {
     }
 
     /// Sends `code` as an Eval and waits for its result.
-    pub async fn eval(&self, code: &str) -> Result<(String, Value)> {
+    pub async fn eval(&self, code: &str) -> Result<(String, ProcessResult)> {
         let item = self.eval_item(code)?;
         let id = self.conn.submit(&item).await?;
         let result = self.conn.result(&id, &self.process).await?;
@@ -282,7 +283,7 @@ impl Session {
     }
 
     /// Evaluates `code` read-only: nothing is stored, the state does not change.
-    pub async fn dry_eval(&self, code: &str) -> Result<Value> {
+    pub async fn dry_eval(&self, code: &str) -> Result<ProcessResult> {
         let message = json!({
             "Target": self.process,
             "Owner": self.wallet.address(),
@@ -346,42 +347,5 @@ async fn connect(
             }
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// The text an `Output` shows: `data` as text, tables as JSON.
-pub fn output_text(result: &Value) -> String {
-    let output = result.get("Output").unwrap_or(&Value::Null);
-    let data = match output {
-        Value::Object(map) => map.get("data").unwrap_or(&Value::Null),
-        other => other,
-    };
-    match data {
-        Value::Null => String::new(),
-        Value::String(text) => text.clone(),
-        Value::Object(map) if map.contains_key("output") => match &map["output"] {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        },
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
-}
-
-/// The prompt a result carries, if any.
-pub fn prompt_of(result: &Value) -> Option<String> {
-    result
-        .get("Output")
-        .and_then(|o| o.get("prompt"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-/// The error a result carries, if any.
-pub fn error_of(result: &Value) -> Option<String> {
-    match result.get("Error") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) if text.is_empty() => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(other) => Some(other.to_string()),
     }
 }

@@ -16,6 +16,7 @@ pub mod cu;
 pub mod http;
 pub mod message;
 pub mod mu;
+pub mod result;
 pub mod store;
 pub mod su;
 pub mod wallet;
