@@ -12,8 +12,12 @@ use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Value};
 use serde_json::{Map, Value as Json};
 
 pub mod bit32;
+pub mod cipher;
 pub mod crypto;
+pub mod isaac;
 pub mod json;
+pub mod morus;
+pub mod norx;
 pub mod result;
 pub mod sqlite;
 mod sqlite_vfs;
