@@ -21,6 +21,7 @@ pub mod norx;
 pub mod result;
 pub mod sqlite;
 mod sqlite_vfs;
+pub mod traceback;
 
 thread_local! {
     /// The current message's timestamp in ms: what `os.time()` answers.
@@ -102,6 +103,7 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
     )?;
 
     install_batteries(&lua, &package, memory_limit)?;
+    traceback::install(&lua)?;
     let preload: Table = package.get("preload")?;
     for (name, source) in library {
         let loader = lua
