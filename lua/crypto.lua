@@ -5,7 +5,12 @@
 ---
 --- Differences from aos, on purpose: `mac.createHmac` is standard HMAC (RFC 2104; aos's uses a
 --- 32-byte block for both SHA-1 and SHA-256, so its MACs match no other implementation);
---- `digest.blake2b(data, outlen, key)` returns the hex string as aos does.
+--- `digest.blake2b(data, outlen, key)` returns the hex string as aos does. Ciphers (AES modes,
+--- ISAAC, MORUS-1280, NORX64-4-1) are native too; their results' `asHex`/`asString`/`asBytes`
+--- can be read any number of times (aos's AES results empty a queue on the first read),
+--- `asBytes` is always an array of byte values, AES's ECB does not encrypt the IV as a first
+--- block (aos's does, so its ECB matches no standard), and an unknown AES mode or key length
+--- is an error instead of a silent CBC/128.
 local base64 = require('.base64')
 
 --- The native functions answer `nil, message` on failure: raise it at the caller's caller.
@@ -201,16 +206,123 @@ function crypto.kdf.pbkdf2(password, salt, iterations, keyLen, digest)
     bytes_of(salt, "salt"), iterations, keyLen))
 end
 
+-- Ciphers -----------------------------------------------------------------------------------
+
+crypto.cipher = { _version = "0.0.1" }
+
+--- A block cipher's result: as aos's, its hex is in capitals.
+local function block_result(raw)
+  local r = result(raw)
+  r.asHex = function() return hex.stringToHex(raw):upper() end
+  return r
+end
+
+local function aes_mode(mode)
+  return mode and tostring(mode):upper() or "CBC"
+end
+
+local aes = {}
+
+--- AES of `data` (zero-padded to whole blocks) under `key` (its first keyLength/8 bytes);
+--- `iv` defaults to 16 zero bytes, `mode` to "CBC" (ECB, CBC, CFB, OFB, CTR), `keyLength` to 128.
+function aes.encrypt(data, key, iv, mode, keyLength)
+  return block_result(native.aes(aes_mode(mode), true, keyLength or 128, bytes_of(key, "key"),
+    iv and bytes_of(iv, "iv") or string.rep("\0", 16), bytes_of(data)))
+end
+
+--- The plaintext (with its zero padding) of the hex-encoded `cipher`.
+function aes.decrypt(cipher, key, iv, mode, keyLength)
+  return block_result(native.aes(aes_mode(mode), false, keyLength or 128, bytes_of(key, "key"),
+    iv and bytes_of(iv, "iv") or string.rep("\0", 16), hex.hexToString(cipher)))
+end
+
+crypto.cipher.aes = aes
+
+--- ISAAC: aos's one module-wide generator, reseeded by `seedIsaac`, `random` and the cipher.
+local issac = {}
+local generator
+
+function issac.seedIsaac(seed, flag)
+  generator = native.isaac(bytes_of(seed, "seed"), flag and true or false)
+end
+
+local function current()
+  if not generator then issac.seedIsaac("", false) end
+  return generator
+end
+
+function issac.getRandom() return current():next() end
+function issac.getRandomChar() return current():char() end
+
+--- A number in [min, max] (defaults 0 and 2^31-1); with a `seed` the generator is seeded from
+--- it, otherwise (as aos) reset without a seed after drawing once from `math.random`.
+function issac.random(min, max, seed)
+  min = min or 0
+  max = max or 2^31 - 1
+  if seed then
+    issac.seedIsaac(seed, true)
+  else
+    issac.seedIsaac(tostring(math.random(2147483647)), false)
+  end
+  return (issac.getRandom() % (max - min + 1)) + min
+end
+
+--- The Vigenère over printable ASCII keyed by ISAAC (Rosetta Code's "ISAAC cipher").
+function issac.encrypt(msg, key)
+  issac.seedIsaac(key, true)
+  return result(current():caesar(bytes_of(msg, "message"), false))
+end
+
+function issac.decrypt(encrypted, key)
+  issac.seedIsaac(key, true)
+  return current():caesar(bytes_of(encrypted, "ciphertext"), true)
+end
+
+crypto.cipher.issac = issac
+crypto.cipher.isaac = issac
+
+--- MORUS-1280: `encrypt` gives `ad .. ciphertext .. tag`; `decrypt` takes that and #ad and gives
+--- the message, or nil and "decrypt error" when the tag is wrong.
+local morus = { key_size = 32, nonce_size = 16, variant = "Morus-1280" }
+
+function morus.encrypt(key, iv, msg, ad)
+  return result(native.morus_encrypt(bytes_of(key, "key"), bytes_of(iv, "iv"), bytes_of(msg),
+    bytes_of(ad or "", "ad")))
+end
+
+function morus.decrypt(key, iv, sealed, adLen)
+  local out = native.morus_decrypt(bytes_of(key, "key"), bytes_of(iv, "iv"),
+    bytes_of(sealed, "ciphertext"), adLen or 0)
+  if not out then return nil, "decrypt error" end
+  return out
+end
+
+crypto.cipher.morus = morus
+
+--- NORX64-4-1: `encrypt` gives `ciphertext .. tag` (32 bytes); header and trailer are
+--- authenticated, not encrypted; `decrypt` gives the message, or nil and "auth failure".
+local norx = { key_size = 32, nonce_size = 32, variant = "NORX 64-4-1" }
+
+function norx.encrypt(key, nonce, plain, header, trailer)
+  return result(native.norx_encrypt(bytes_of(key, "key"), bytes_of(nonce, "nonce"),
+    bytes_of(plain), bytes_of(header or "", "header"), bytes_of(trailer or "", "trailer")))
+end
+
+function norx.decrypt(key, nonce, crypted, header, trailer)
+  local out = native.norx_decrypt(bytes_of(key, "key"), bytes_of(nonce, "nonce"),
+    bytes_of(crypted, "ciphertext"), bytes_of(header or "", "header"), bytes_of(trailer or "", "trailer"))
+  if not out then return nil, "auth failure" end
+  return out
+end
+
+crypto.cipher.norx = norx
+
 -- Randomness --------------------------------------------------------------------------------
 
---- `n` pseudo-random bytes, drawn from `math.random`: aos's one Mersenne Twister stream, seeded
---- from the process's first message, so a replay draws the same bytes. Not secret from anyone
---- who can read the process's log.
-function crypto.random(n)
-  local out = {}
-  for i = 1, n or 32 do out[i] = math.random(0, 255) end
-  return array.toString(out)
-end
+--- aos's `crypto.random(min, max, seed)` is ISAAC's `random`: deterministic like everything
+--- here (without a seed it draws once from the process's `math.random` stream, seeded from the
+--- message log). Not secret from anyone who can read the process's log.
+crypto.random = issac.random
 
 -- Short forms kept from the earlier library -------------------------------------------------
 

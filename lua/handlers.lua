@@ -108,6 +108,22 @@ function handlers.once(name, pattern, handle)
   return handlers.prepend(name, pattern, handle, 1)
 end
 
+--- The last handler failure of this message: its error and the stack of the coroutine it
+--- was raised in (handlers run in coroutines, so the stack is gone once the error leaves it).
+local failure = {}
+
+--- Raises a failed coroutine's error again, remembering where it was raised (the innermost
+--- coroutine's stack wins: a Receive's resumed handler fails inside the once-handler's).
+local function rethrow(err, co)
+  if failure.err ~= err then failure.err, failure.stack = err, debug.traceback(co) end
+  error(err, 0)
+end
+
+--- The traceback of the handler whose error `err` is, if it was raised in one.
+function handlers.failureTraceback(err)
+  if failure.stack and failure.err == err then return failure.stack end
+end
+
 --- Suspends the running handler until a message matching `pattern` arrives, and returns it.
 function handlers.receive(pattern)
   local self = coroutine.running()
@@ -115,7 +131,7 @@ function handlers.receive(pattern)
   if main then error("Receive must be called inside a handler", 2) end
   handlers.once(pattern, function(msg)
     local ok, err = coroutine.resume(self, msg)
-    if not ok then error(err, 0) end
+    if not ok then rethrow(err, self) end
   end)
   return coroutine.yield(pattern)
 end
@@ -146,10 +162,11 @@ local function run(handle, msg, env)
   if type(handle) == "table" then handle = handlers.generateResolver(handle) end
   local co = coroutine.create(handle)
   local ok, err = coroutine.resume(co, msg, env)
-  if not ok then error(err, 0) end
+  if not ok then rethrow(err, co) end
 end
 
 function handlers.evaluate(msg, env)
+  failure = {}
   local handled = false
   local snapshot = table.move(handlers.list, 1, #handlers.list, 1, {})
   for _, h in ipairs(snapshot) do

@@ -212,8 +212,27 @@ local function error_text(err)
   return text
 end
 
---- aos's error shape: what was printed, then `error:` and the message.
+--- A handler's error with the stack where it was raised, from `debug.traceback` (the
+--- runtime's: names and lines only): the failed handler coroutine's stack, or for an error
+--- outside the handlers (a pattern's) the raising stack without this file's own frames.
+--- Memory errors skip the message handler and arrive bare.
+local traced = {}
+
+local function trace(err)
+  local stack = handlers.failureTraceback(err)
+  if not stack then
+    stack = debug.traceback(nil, 2)
+    local cut = stack:find("\n\t[C]: in function 'xpcall'", 1, true)
+    if cut then stack = stack:sub(1, cut - 1) end
+  end
+  return setmetatable({ err = err, stack = stack }, traced)
+end
+
+--- aos's error shape: what was printed, then `error:` and the message. A handler's error also
+--- prints aos's `Error handling message …` line, the message and the traceback.
 local function failed(msg, err)
+  local stack
+  if getmetatable(err) == traced then err, stack = err.err, err.stack end
   local text = error_text(err)
   if msg.Action ~= "Eval" then
     if msg.Action then
@@ -222,6 +241,7 @@ local function failed(msg, err)
       print(color("red") .. "Error" .. color("gray") .. " handling message " .. color("reset"))
     end
     print(color("green") .. text .. color("reset"))
+    if stack then print("\n" .. color("gray") .. stack .. color("reset")) end
   end
   local out = output()
   ao.clearOutbox() -- a failed message sends nothing
@@ -268,7 +288,7 @@ function process.handle(msg, env)
     return refuse(msg, "Assignment is not trusted by this process!", "Assignment is not trusted!")
   end
 
-  local ok, err = pcall(handlers.evaluate, msg, env)
+  local ok, err = xpcall(handlers.evaluate, trace, msg, env)
   if not ok then return failed(msg, err) end
   return ao.result({ Output = output() })
 end

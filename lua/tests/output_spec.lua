@@ -56,6 +56,34 @@ test("a handler error prints 'Error handling message with Action = X' and the me
   Handlers.remove("fails2")
 end)
 
+test("a handler error carries the traceback where it was raised: names and lines, no addresses", function()
+  local function deepest() error("deep trouble") end
+  Handlers.add("traced", "Traced", function(msg) deepest() end)
+  local r = send({ Action = "Traced", From = "OTHER" })
+  local text = plain(r.Error)
+  local head, stack = text:find("\n\nstack traceback:\n\t[C]: in function 'error'\n", 1, true)
+  assert(head, text)
+  assert(text:find("^Error handling message with Action = Traced\n[^\n]*deep trouble\n\nstack traceback:"), text)
+  assert(text:find("\n\tscript:%d+: in upvalue 'deepest'\n", stack), text)
+  assert(text:find("\n\tscript:%d+: in function <script:%d+>\n\nerror:", stack), "down to the handler: " .. text)
+  assert(not text:find("process.lua", 1, true) and not text:find("handlers.lua", 1, true),
+    "the runtime's own frames are not shown: " .. text)
+  assert(not text:find("0x", 1, true), text)
+  assert(text:find("\n\nerror:\n[^\n]*deep trouble$", stack), "then aos's error: block: " .. text)
+  Handlers.remove("traced")
+  local e = eval("error('in an eval')")
+  assert(not plain(e.Error):find("stack traceback", 1, true), "an Eval's Error stays aos's short shape")
+end)
+
+test("debug holds only a deterministic traceback", function()
+  local names = {}
+  for k in pairs(debug) do names[#names + 1] = k end
+  eq(names, { "traceback" })
+  assert(debug.traceback("x"):find("^x\nstack traceback:\n\t"), debug.traceback("x"))
+  local t = {}
+  eq(debug.traceback(t), t)
+end)
+
 test("error('', 0), error(nil) and error({}) still fail the message with a non-empty Error", function()
   for _, code in ipairs({ "error('', 0)", "error(nil)", "error({})", "error({ code = 7 })", "error(setmetatable({}, { __tostring = function() return '' end }))" }) do
     Handlers.add("bad", "Bad", load("return function() " .. code .. " end")())

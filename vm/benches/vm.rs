@@ -262,9 +262,48 @@ fn lifecycle(c: &mut Criterion) {
     });
 }
 
+/// Compiling the module with nothing cached: a fresh `Vm` (no memory cache) over an empty
+/// cache directory each time. `AOS_BENCH_OTHER_MODULE=path` adds the same measure for another
+/// module file (e.g. the one before a change), as `module/cold-compile-other`.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a bench times compiling; no process sees the clock"
+)]
+fn cold_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("module");
+    group.sample_size(10);
+    let other = std::env::var_os("AOS_BENCH_OTHER_MODULE")
+        .map(|path| std::fs::read(path).expect("AOS_BENCH_OTHER_MODULE"));
+    let modules = [
+        ("cold-compile", Some(aos_vm::DEFAULT_MODULE)),
+        ("cold-compile-other", other.as_deref()),
+    ];
+    for (name, bytes) in modules {
+        let Some(bytes) = bytes else { continue };
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let dir = tempfile::tempdir().expect("cache dir");
+                    let vm = Vm::new(VmConfig {
+                        cache_dir: Some(dir.path().to_path_buf()),
+                        ..VmConfig::default()
+                    })
+                    .expect("vm");
+                    let start = std::time::Instant::now();
+                    black_box(vm.load_module(bytes).expect("module"));
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = throughput, emscripten, batteries, lifecycle
+    targets = throughput, emscripten, batteries, lifecycle, cold_compile
 }
 criterion_main!(benches);

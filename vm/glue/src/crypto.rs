@@ -5,10 +5,20 @@
 //! bytes`, `hmac(name, key, data) → bytes`, `pbkdf2(name, password, salt, iterations, len) →
 //! bytes`; each answers `nil, message` instead when it fails (an unknown name lists the known
 //! ones), and `lua/crypto.lua` raises the message.
+//!
+//! Ciphers: `aes(mode, encrypt, key_bits, key, iv, data)` (RustCrypto, see `cipher.rs`),
+//! `isaac(seed, use_seed)` (a generator with `:next()`, `:char()`, `:caesar(text, decrypt)`),
+//! `morus_encrypt(key, nonce, msg, ad)` / `morus_decrypt(key, nonce, sealed, ad_len)` and
+//! `norx_encrypt(key, nonce, msg, header, trailer)` / `norx_decrypt(…)`; the decryptions answer
+//! `false` when the tag does not authenticate. ISAAC, MORUS-1280 and NORX64-4-1 are written
+//! here from their specifications (`isaac.rs`, `morus.rs`, `norx.rs`): no maintained crate
+//! implements them.
 
 use digest::{Digest, KeyInit};
 use hmac::SimpleHmac;
-use mlua::{Lua, LuaString, Result, Table, Value};
+use mlua::{Lua, LuaString, Result, Table, UserData, UserDataMethods, Value};
+
+use crate::isaac::Isaac;
 
 /// Every digest by its aos name.
 pub const DIGESTS: &[&str] = &[
@@ -170,5 +180,111 @@ pub fn create(lua: &Lua) -> Result<Table> {
             },
         )?,
     )?;
+    ciphers(lua, &t)?;
     Ok(t)
+}
+
+impl UserData for Isaac {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method_mut("next", |_, me, ()| Ok(i64::from(me.next_u32())));
+        methods.add_method_mut("char", |_, me, ()| Ok(i64::from(me.next_char())));
+        methods.add_method_mut("caesar", |lua, me, (text, decrypt): (LuaString, bool)| {
+            lua.create_string(me.caesar(&text.as_bytes(), decrypt))
+        });
+    }
+}
+
+/// A decryption's answer: the message, or `false` when it does not authenticate.
+fn opened(lua: &Lua, out: std::result::Result<Option<Vec<u8>>, String>) -> Result<Value> {
+    match out.map_err(mlua::Error::runtime)? {
+        Some(msg) => Ok(Value::String(lua.create_string(msg)?)),
+        None => Ok(Value::Boolean(false)),
+    }
+}
+
+fn sealed(lua: &Lua, out: std::result::Result<Vec<u8>, String>) -> Result<Value> {
+    Ok(Value::String(
+        lua.create_string(out.map_err(mlua::Error::runtime)?)?,
+    ))
+}
+
+type Bytes = LuaString;
+
+fn ciphers(lua: &Lua, t: &Table) -> Result<()> {
+    t.set(
+        "aes",
+        crate::soft_function(
+            lua,
+            |lua, (mode, encrypt, bits, key, iv, data): (String, bool, u32, Bytes, Bytes, Bytes)| {
+                let out = crate::cipher::aes(
+                    &mode,
+                    encrypt,
+                    bits,
+                    &key.as_bytes(),
+                    &iv.as_bytes(),
+                    &data.as_bytes(),
+                );
+                sealed(lua, out)
+            },
+        )?,
+    )?;
+    t.set(
+        "isaac",
+        lua.create_function(|_, (seed, use_seed): (Bytes, bool)| {
+            Ok(Isaac::new(&seed.as_bytes(), use_seed))
+        })?,
+    )?;
+    t.set(
+        "morus_encrypt",
+        crate::soft_function(lua, |lua, (k, n, m, ad): (Bytes, Bytes, Bytes, Bytes)| {
+            let out =
+                crate::morus::encrypt(&k.as_bytes(), &n.as_bytes(), &m.as_bytes(), &ad.as_bytes());
+            sealed(lua, out)
+        })?,
+    )?;
+    t.set(
+        "morus_decrypt",
+        crate::soft_function(
+            lua,
+            |lua, (k, n, c, ad_len): (Bytes, Bytes, Bytes, usize)| {
+                opened(
+                    lua,
+                    crate::morus::decrypt(&k.as_bytes(), &n.as_bytes(), &c.as_bytes(), ad_len),
+                )
+            },
+        )?,
+    )?;
+    t.set(
+        "norx_encrypt",
+        crate::soft_function(
+            lua,
+            |lua, (k, n, m, h, z): (Bytes, Bytes, Bytes, Bytes, Bytes)| {
+                let (k, n, m, h, z) = (
+                    k.as_bytes(),
+                    n.as_bytes(),
+                    m.as_bytes(),
+                    h.as_bytes(),
+                    z.as_bytes(),
+                );
+                sealed(lua, crate::norx::encrypt(&k, &n, &m, &h, &z))
+            },
+        )?,
+    )?;
+    t.set(
+        "norx_decrypt",
+        crate::soft_function(
+            lua,
+            |lua, (k, n, c, h, z): (Bytes, Bytes, Bytes, Bytes, Bytes)| {
+                let (k, n, c, h, z) = (
+                    k.as_bytes(),
+                    n.as_bytes(),
+                    c.as_bytes(),
+                    h.as_bytes(),
+                    z.as_bytes(),
+                );
+                opened(lua, crate::norx::decrypt(&k, &n, &c, &h, &z))
+            },
+        )?,
+    )?;
+    Ok(())
 }

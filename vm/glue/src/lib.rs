@@ -12,11 +12,16 @@ use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Value};
 use serde_json::{Map, Value as Json};
 
 pub mod bit32;
+pub mod cipher;
 pub mod crypto;
+pub mod isaac;
 pub mod json;
+pub mod morus;
+pub mod norx;
 pub mod result;
 pub mod sqlite;
 mod sqlite_vfs;
+pub mod traceback;
 
 thread_local! {
     /// The current message's timestamp in ms: what `os.time()` answers.
@@ -98,6 +103,7 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
     )?;
 
     install_batteries(&lua, &package, memory_limit)?;
+    traceback::install(&lua)?;
     let preload: Table = package.get("preload")?;
     for (name, source) in library {
         let loader = lua

@@ -22,6 +22,8 @@ fn native_and_wasm_agree_on_the_same_messages() {
         "return 7 // 2, 7 / 2, 2^53, math.maxinteger",
         "return utf8.char(228, 8364) .. #utf8.char(8364)",
         "x = = 1",
+        "local ok, e = xpcall(function() error('deep') end, debug.traceback) return e",
+        "local c = require('.crypto').cipher return c.aes.encrypt('ao', 'super_secret_shh', nil, 'CTR', 128).asHex() .. c.morus.encrypt(string.rep('k', 32), string.rep('n', 16), 'm', 'a').asHex() .. c.norx.encrypt(string.rep('k', 32), string.rep('n', 32), 'x').asHex() .. c.issac.encrypt('ao', 'k').asHex() .. require('.crypto').random(0, 1000)",
     ];
     for (i, code) in programs.iter().enumerate() {
         let slot = i as u64 + 1;
@@ -35,5 +37,11 @@ fn native_and_wasm_agree_on_the_same_messages() {
             map.remove("GasUsed");
         }
         assert_eq!(from_wasm, from_native, "program {code:?}");
+        if code.contains("traceback") || code.contains("cipher") {
+            assert!(
+                from_native.get("Error").is_none_or(|e| e.is_null()),
+                "{from_native}"
+            );
+        }
     }
 }
