@@ -14,6 +14,7 @@ pub use aos_vm as vm;
 use aos_units::cron::CronLimits;
 use aos_units::cu::{ComputeUnit, CuConfig, CuError};
 use aos_units::http::NodeInfo;
+use aos_units::location::Locations;
 use aos_units::mu::{CrankLimits, Messenger};
 use aos_units::store::{Store, StoreError, Writer};
 use aos_units::su::Scheduler;
@@ -42,6 +43,8 @@ pub struct NodeConfig {
     pub crank: CrankLimits,
     /// The shortest `Cron-Interval` a spawn may ask for, and how many cron results are kept.
     pub cron: CronLimits,
+    /// Peers to learn scheduler locations from, and this node's own record's lifetime.
+    pub network: aos_units::location::NetworkConfig,
 }
 
 impl NodeConfig {
@@ -52,6 +55,7 @@ impl NodeConfig {
             cu: CuConfig::default(),
             crank: CrankLimits::default(),
             cron: CronLimits::default(),
+            network: Default::default(),
         }
     }
 
@@ -93,6 +97,7 @@ impl Node {
             address: key.address(),
             default_module,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            locations: Locations::new(key.ed25519_signer()?.clone(), config.network.clone()),
         };
         Ok(Self { mu, info })
     }

@@ -154,6 +154,10 @@ pub struct NodeArgs {
     /// The shortest Cron-Interval a spawn may ask for, in milliseconds.
     #[arg(long, default_value_t = aos_units::cron::DEFAULT_MIN_INTERVAL_MS, value_name = "MS")]
     pub min_cron_interval: u64,
+    /// Another node's root URL to learn scheduler locations from (repeatable): its signed
+    /// Scheduler-Location record is pulled at start and every 30 s.
+    #[arg(long = "peer", value_name = "URL")]
+    pub peers: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

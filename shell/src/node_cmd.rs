@@ -25,6 +25,7 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     };
     let mut config = NodeConfig::new(&data_dir);
     config.cron.min_interval_ms = args.min_cron_interval;
+    config.network.peers = args.peers;
     let node = Node::open(config)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -32,6 +33,10 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     let url = format!("http://{}", listener.local_addr()?);
     let url_file = node_url_file(&data_dir);
     std::fs::write(&url_file, &url).with_context(|| format!("writing {}", url_file.display()))?;
+    node.info()
+        .locations
+        .join(&url)
+        .context("signing the node's Scheduler-Location")?;
     println!("aos node {} listening on {url}", node.info().address);
     println!("default module {}", node.info().default_module);
     let timeout = std::time::Duration::from_secs(args.http_timeout.max(1));

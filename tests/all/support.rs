@@ -23,6 +23,16 @@ impl TestNode {
 
     /// A node on the data dir `dir` (e.g. one a previous node left: a restart).
     pub async fn start_in(dir: tempfile::TempDir, tune: impl FnOnce(&mut NodeConfig)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, dir, tune).await
+    }
+
+    /// A node served on `listener`, so a test can know its URL before it starts (peers).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        dir: tempfile::TempDir,
+        tune: impl FnOnce(&mut NodeConfig),
+    ) -> Self {
         // RUST_LOG=aos_units=debug shows what the units do in the background.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -32,8 +42,8 @@ impl TestNode {
         config.vm.cache_dir = Some(shared_cache_dir());
         tune(&mut config);
         let node = Node::open(config).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        node.info().locations.join(&url).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(aos_units::http::serve(
             listener,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
-use crate::batch::start_node;
+use crate::batch::{start_node, start_node_with};
 use crate::support::{aos, repo_root, wallet};
 
 fn aos_in(home: &std::path::Path) -> assert_cmd::Command {
@@ -394,4 +394,44 @@ fn batch_prints_what_the_eval_prints_after_receive() {
         .assert()
         .success()
         .stdout(contains("got pong!"));
+}
+
+#[test]
+fn node_peer_learns_where_the_peers_scheduler_is() {
+    let home = tempfile::tempdir().unwrap();
+    let (b, b_url) = start_node(&home.path().join("b"), home.path());
+    let _b = crate::batch::KillOnDrop(b);
+    let (a, a_url) = start_node_with(&home.path().join("a"), home.path(), &["--peer", &b_url]);
+    let _a = crate::batch::KillOnDrop(a);
+    let b_address = get_json(&format!("{b_url}/"))["address"].clone();
+    // What AO's scheduler-utils asks a gateway for B's location, asked of A.
+    let query = serde_json::json!({
+        "query": "query GetSchedulerLocation ($owner: String!) { transactions (owners: [$owner] tags: [{ name: \"Data-Protocol\", values: [\"ao\"] }, { name: \"Type\", values: [\"Scheduler-Location\"] }] sort: HEIGHT_DESC first: 1) { edges { node { tags { name value } } } } }",
+        "variables": {"owner": b_address},
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url_tag = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            let answer: serde_json::Value = client
+                .post(format!("{a_url}/graphql"))
+                .json(&query)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let tags = &answer["data"]["transactions"]["edges"][0]["node"]["tags"];
+            if let Some(tags) = tags.as_array() {
+                return tags
+                    .iter()
+                    .find(|t| t["name"] == "Url")
+                    .map(|t| t["value"].clone());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    });
+    assert_eq!(url_tag, Some(serde_json::json!(format!("{b_url}/su"))));
 }

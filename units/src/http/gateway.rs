@@ -9,26 +9,17 @@
 //! never invented data.
 
 use serde_json::{Value, json};
-use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{MAX_BODY, reply};
+use super::reply;
 use crate::cu::module_tags;
 use crate::message::{DataItem, b64};
 use crate::mu::Messenger;
 
-pub fn routes(
-    mu: Messenger,
-) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    warp::path!("graphql")
-        .and(warp::post())
-        .and(warp::body::content_length_limit(MAX_BODY))
-        .and(warp::body::bytes())
-        .map(move |body: bytes::Bytes| graphql(&mu, &body))
-}
-
-fn graphql(mu: &Messenger, body: &[u8]) -> Response {
+/// The answer to a GraphQL request body; `POST /graphql` is routed by `location::routes`,
+/// which answers `Scheduler-Location` queries itself and hands the rest here.
+pub(super) fn graphql(mu: &Messenger, body: &[u8]) -> Response {
     let request: Value = match serde_json::from_slice(body) {
         Ok(v @ Value::Object(_)) => v,
         _ => {

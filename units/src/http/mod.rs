@@ -14,6 +14,7 @@
 
 mod cu;
 mod gateway;
+mod location;
 mod mu;
 mod reply;
 mod server;
@@ -36,6 +37,10 @@ pub struct NodeInfo {
     pub address: String,
     pub default_module: String,
     pub version: String,
+    /// The Scheduler-Location records the node holds (its own and its peers'), served on
+    /// `/graphql`; not part of the `GET /` answer.
+    #[serde(skip)]
+    pub locations: crate::location::Locations,
 }
 
 /// Largest body a POST may carry.
@@ -67,7 +72,7 @@ pub fn routes(
     let su_routes = warp::path("su").and(su::routes(mu.clone()));
     let cu_routes = warp::path("cu").and(cu::routes(mu.clone()));
     // Clients take the gateway to be at the node's root (`GATEWAY_URL` = the node's URL).
-    let gateway_routes = gateway::routes(mu);
+    let gateway_routes = location::routes(mu, info.locations.clone());
     root.or(mu_routes)
         .unify()
         .or(su_routes)
