@@ -154,6 +154,23 @@ pub struct NodeArgs {
     /// The shortest Cron-Interval a spawn may ask for, in milliseconds.
     #[arg(long, default_value_t = aos_units::cron::DEFAULT_MIN_INTERVAL_MS, value_name = "MS")]
     pub min_cron_interval: u64,
+    /// The most fuel one message may burn (a spawn's Compute-Limit may ask for less).
+    #[arg(long, default_value_t = aos::vm::VmConfig::default().fuel_per_message, value_name = "FUEL")]
+    pub compute_limit: u64,
+    /// The most memory one process may use, e.g. 512-mb (a spawn's Memory-Limit may ask for
+    /// less; at most 4-gb on wasm32 modules). Default: 256-mb.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub memory_limit: Option<u64>,
+}
+
+/// A size in AO's notation (`512-mb`, `2-gb`, or bytes), as `Memory-Limit` takes it.
+fn parse_size(text: &str) -> Result<u64, String> {
+    match aos::vm::parse_memory_limit(text) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "{text:?} is not a size: expected bytes or N-UNIT with UNIT one of kb, mb, gb, tb"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,5 +8,6 @@ mod crank;
 mod cron;
 mod examples;
 mod http_flow;
+mod limits;
 mod recovery;
 mod support;

@@ -14,6 +14,7 @@ pub mod crank;
 pub mod cron;
 pub mod cu;
 pub mod http;
+pub mod limits;
 pub mod message;
 pub mod mu;
 pub mod store;

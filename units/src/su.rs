@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::cron::{self, CronError};
+use crate::limits::{LimitError, ProcessLimits};
 use crate::message::{DataItem, b64};
 use crate::store::{
     self, Assignment, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
@@ -30,6 +31,8 @@ pub enum ScheduleError {
     WrongScheduler(String, String),
     #[error(transparent)]
     BadCron(#[from] CronError),
+    #[error(transparent)]
+    BadLimit(#[from] LimitError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,7 +55,8 @@ impl ScheduleError {
             | ScheduleError::UnknownMessage(_)
             | ScheduleError::NoTarget
             | ScheduleError::WrongScheduler(..)
-            | ScheduleError::BadCron(_) => Fault::Refused,
+            | ScheduleError::BadCron(_)
+            | ScheduleError::BadLimit(_) => Fault::Refused,
             ScheduleError::Store(_) => Fault::Failed,
         }
     }
@@ -153,6 +157,7 @@ impl Scheduler {
                 ));
             }
             cron::check_spawn_tags_with(item.tags(), self.cron.min_interval_ms)?;
+            ProcessLimits::of_tags(item.tags())?;
             ProcessId(id)
         } else {
             ProcessId(*item.target().ok_or(ScheduleError::NoTarget)?)

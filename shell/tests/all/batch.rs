@@ -184,10 +184,20 @@ fn blueprint_token_answers_balance() {
 
 /// `aos node` on a free port; returns the child and its URL.
 pub fn start_node(data_dir: &std::path::Path, home: &std::path::Path) -> (Child, String) {
+    start_node_with(data_dir, home, &[])
+}
+
+/// [`start_node`] with more `aos node` flags.
+pub fn start_node_with(
+    data_dir: &std::path::Path,
+    home: &std::path::Path,
+    flags: &[&str],
+) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aos"))
         .env("HOME", home)
         .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -120,6 +120,42 @@ fn dry_run_with_run_changes_nothing_and_needs_run() {
 }
 
 #[test]
+fn node_compute_and_memory_limits_cap_every_process() {
+    let home = tempfile::tempdir().unwrap();
+    let (node, url) = crate::batch::start_node_with(
+        &home.path().join("node"),
+        home.path(),
+        &["--compute-limit", "300000000", "--memory-limit", "48-mb"],
+    );
+    let _node = crate::batch::KillOnDrop(node);
+    let mut cmd = aos(home.path());
+    cmd.args(["--url", &url]);
+    assert_eq!(run(&mut cmd, "capped", "6 * 7"), "42");
+    let loop_out = aos(home.path())
+        .args(["capped", "--url", &url, "--run", "while true do end"])
+        .output()
+        .unwrap();
+    assert!(!loop_out.status.success());
+    let text = String::from_utf8_lossy(&loop_out.stderr).into_owned()
+        + &String::from_utf8_lossy(&loop_out.stdout);
+    assert!(text.contains("limit 300000000"), "{text}");
+    let bomb = aos(home.path())
+        .args(["capped", "--url", &url, "--run"])
+        .arg("X = string.rep('x', 60 * 1024 * 1024) return #X")
+        .output()
+        .unwrap();
+    assert!(!bomb.status.success());
+    let text =
+        String::from_utf8_lossy(&bomb.stderr).into_owned() + &String::from_utf8_lossy(&bomb.stdout);
+    assert!(text.contains("memory"), "{text}");
+    aos(home.path())
+        .args(["node", "--memory-limit", "3-parsecs"])
+        .assert()
+        .code(2)
+        .stderr(contains("is not a size"));
+}
+
+#[test]
 fn data_file_becomes_the_spawn_messages_data() {
     let home = tempfile::tempdir().unwrap();
     let (node, url) = start_node(&home.path().join("node"), home.path());

@@ -19,6 +19,7 @@ pub use input::{env_json, message_json, module_tags};
 
 use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
+use crate::limits::ProcessLimits;
 use crate::message::{DataItem, b64};
 use crate::store::{self, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key};
 use crate::su::{first_link, next_link};
@@ -623,6 +624,15 @@ impl ComputeUnit {
     async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
         let record = self.record(process)?;
         let module = self.module(&record.module)?;
+        // The scheduler refuses spawns whose limits are not limits; a process stored before it
+        // did runs under the module's.
+        let module = match ProcessLimits::of_tags(&record.tags) {
+            Ok(limits) => limits.apply(&module),
+            Err(e) => {
+                tracing::warn!(%process, "ignoring the spawn's limits: {e}");
+                module
+            }
+        };
         let checkpoint = if self.inner.config.ignore_checkpoints {
             None
         } else {
