@@ -161,6 +161,10 @@ pub struct NodeArgs {
     /// less; at most 4-gb on wasm32 modules). Default: 256-mb.
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub memory_limit: Option<u64>,
+    /// The memory the node keeps in hot (instantiated) processes, e.g. 2-gb; beyond it the least
+    /// recently used are checkpointed and evicted. Default: a quarter of the machine's memory.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub hot_memory: Option<u64>,
 }
 
 /// A size in AO's notation (`512-mb`, `2-gb`, or bytes), as `Memory-Limit` takes it.

@@ -29,6 +29,9 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.memory_limit {
         config.vm.memory_limit = bytes;
     }
+    if let Some(bytes) = args.hot_memory {
+        config.cu.hot_memory = bytes;
+    }
     let node = Node::open(config)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

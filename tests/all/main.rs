@@ -7,6 +7,7 @@ mod blueprints;
 mod crank;
 mod cron;
 mod examples;
+mod hot_memory;
 mod http_flow;
 mod limits;
 mod recovery;

@@ -120,14 +120,23 @@ fn dry_run_with_run_changes_nothing_and_needs_run() {
 }
 
 #[test]
-fn node_compute_and_memory_limits_cap_every_process() {
+fn node_compute_memory_and_hot_memory_limits_take_effect() {
     let home = tempfile::tempdir().unwrap();
     let (node, url) = crate::batch::start_node_with(
         &home.path().join("node"),
         home.path(),
-        &["--compute-limit", "300000000", "--memory-limit", "48-mb"],
+        &[
+            "--compute-limit",
+            "300000000",
+            "--memory-limit",
+            "48-mb",
+            "--hot-memory",
+            "64-mb",
+        ],
     );
     let _node = crate::batch::KillOnDrop(node);
+    let info = get_json(&format!("{url}/cu/"));
+    assert_eq!(info["Hot"]["budget"], 64 << 20, "{info}");
     let mut cmd = aos(home.path());
     cmd.args(["--url", &url]);
     assert_eq!(run(&mut cmd, "capped", "6 * 7"), "42");

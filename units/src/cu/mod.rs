@@ -5,6 +5,7 @@
 //! the rest of its log is replayed, checking the hash chain on the way. A result is committed
 //! together with the deliveries it produced (the outbox), so nothing a process sent is lost.
 
+mod budget;
 mod input;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use redb::{ReadableDatabase, ReadableTable};
 use serde_json::Value;
 use thiserror::Error;
 
+pub use budget::{HotMemory, default_hot_memory};
 pub use input::{env_json, message_json, module_tags};
 
 use crate::crank::{self, CrankOrigin, Source};
@@ -53,8 +55,11 @@ pub struct CuConfig {
     /// Also checkpoint every hot process that moved, this often, so that one which goes quiet
     /// short of `checkpoint_every` is not replayed from far back after a crash. `None`: never.
     pub checkpoint_interval: Option<Duration>,
-    /// Processes kept instantiated in memory.
+    /// Processes kept instantiated in memory, at most.
     pub max_hot: usize,
+    /// Bytes of linear memory the hot processes may hold together; beyond it the least recently
+    /// used are evicted (checkpointed first if they moved). Default: [`default_hot_memory`].
+    pub hot_memory: u64,
     /// Messages evaluated between two result commits.
     pub batch: usize,
     /// Replay every process from slot 0 instead of restoring checkpoints (for measurements and
@@ -70,6 +75,7 @@ impl Default for CuConfig {
             checkpoint_every: 1000,
             checkpoint_interval: Some(Duration::from_secs(60)),
             max_hot: 256,
+            hot_memory: default_hot_memory(),
             batch: 512,
             ignore_checkpoints: false,
             cron_results_kept: crate::cron::RESULTS_KEPT,
@@ -92,6 +98,14 @@ struct Hot {
 }
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
+
+/// A process in the hot set: its slot, when it was last asked for, and its memory then.
+struct HotEntry {
+    slot: HotSlot,
+    used: u64,
+    /// The linear memory of its state after its last evaluation (0 while it has none).
+    bytes: u64,
+}
 
 /// Which end of a range of results comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,8 +132,8 @@ struct Inner {
     vm: aos_vm::Vm,
     config: CuConfig,
     modules: Mutex<HashMap<String, aos_vm::Module>>,
-    /// Hot processes with a use counter for least-recently-used eviction.
-    hot: Mutex<HashMap<ProcessId, (HotSlot, u64)>>,
+    /// Hot processes, with what least-recently-used eviction needs.
+    hot: Mutex<HashMap<ProcessId, HotEntry>>,
     clock: std::sync::atomic::AtomicU64,
     /// Result commits queued so far; the lock keeps numbering in queue order.
     queued: Mutex<u64>,
@@ -453,7 +467,7 @@ impl ComputeUnit {
             .lock()
             .expect("hot lock")
             .iter()
-            .map(|(p, (slot, _))| (*p, slot.clone()))
+            .map(|(p, entry)| (*p, entry.slot.clone()))
             .collect();
         let mut first_error = None;
         for (process, slot) in slots {
@@ -500,36 +514,92 @@ impl ComputeUnit {
         self.module(id)
     }
 
-    /// The hot slot of `process`, creating an empty one (and evicting the coldest) when needed.
+    /// The hot slot of `process`, creating an empty one when needed (evaluation then keeps the
+    /// hot set within its bounds, see [`Self::keep_within_budget`]).
     fn hot_slot(&self, process: &ProcessId) -> HotSlot {
         let tick = self
             .inner
             .clock
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut hot = self.inner.hot.lock().expect("hot lock");
-        if let Some((slot, used)) = hot.get_mut(process) {
-            *used = tick;
-            return slot.clone();
+        let entry = hot.entry(*process).or_insert_with(|| HotEntry {
+            slot: Arc::new(tokio::sync::Mutex::new(None)),
+            used: tick,
+            bytes: 0,
+        });
+        entry.used = tick;
+        entry.slot.clone()
+    }
+
+    /// The hot set now: processes, their memory, the budget.
+    pub fn hot_memory(&self) -> HotMemory {
+        let hot = self.inner.hot.lock().expect("hot lock");
+        HotMemory {
+            processes: hot.len(),
+            bytes: hot.values().map(|e| e.bytes).sum(),
+            budget: self.inner.config.hot_memory,
         }
-        if hot.len() >= self.inner.config.max_hot {
-            // Evict the least recently used process that nobody is evaluating right now. Its state
-            // is recomputed from the newest checkpoint when it is needed again.
-            if let Some(victim) = hot
-                .iter()
-                .filter(|(_, (slot, _))| Arc::strong_count(slot) == 1)
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(p, _)| *p)
+    }
+
+    /// Records the memory `slot` (of `process`) holds after an evaluation.
+    fn note_memory(&self, process: &ProcessId, slot: &HotSlot, bytes: u64) {
+        let mut hot = self.inner.hot.lock().expect("hot lock");
+        if let Some(entry) = hot.get_mut(process)
+            && Arc::ptr_eq(&entry.slot, slot)
+        {
+            entry.bytes = bytes;
+        }
+    }
+
+    /// Evicts the least recently used processes that nobody is evaluating until the hot set is
+    /// within `max_hot` processes and `hot_memory` bytes (run as each use of a process ends, so
+    /// once no evaluation is running the hot set is within both). One that moved since its last
+    /// checkpoint is checkpointed first, so its next use restores it instead of replaying. A
+    /// process being evaluated is never evicted: one bigger than the budget alone still runs,
+    /// and is the first to go once it is idle.
+    async fn keep_within_budget(&self) {
+        loop {
+            let victim = {
+                let hot = self.inner.hot.lock().expect("hot lock");
+                let bytes: u64 = hot.values().map(|e| e.bytes).sum();
+                if hot.len() <= self.inner.config.max_hot && bytes <= self.inner.config.hot_memory {
+                    return;
+                }
+                // Only the map holds an idle slot; the clone taken here keeps others off it.
+                hot.iter()
+                    .filter(|(_, e)| Arc::strong_count(&e.slot) == 1)
+                    .min_by_key(|(_, e)| e.used)
+                    .map(|(p, e)| (*p, e.slot.clone()))
+            };
+            let Some((process, slot)) = victim else {
+                return;
+            };
+            let mut guard = slot.lock().await;
+            if let Some(hot) = guard.as_mut()
+                && hot.since_checkpoint > 0
+                && let Err(e) = self.checkpoint(&process, hot).await
             {
-                hot.remove(&victim);
+                // Its state is recomputed from the previous checkpoint on next use.
+                tracing::warn!(%process, "evicted without a checkpoint: {e}");
+            }
+            *guard = None;
+            drop(guard);
+            let mut hot = self.inner.hot.lock().expect("hot lock");
+            if let Some(entry) = hot.get_mut(&process)
+                && Arc::ptr_eq(&entry.slot, &slot)
+            {
+                // Someone asked for it meanwhile: the entry stays, empty, and they load it.
+                if Arc::strong_count(&slot) == 2 {
+                    hot.remove(&process);
+                } else {
+                    entry.bytes = 0;
+                }
             }
         }
-        let slot: HotSlot = Arc::new(tokio::sync::Mutex::new(None));
-        hot.insert(*process, (slot.clone(), tick));
-        slot
     }
 
     /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
-    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotSlot, CuError> {
+    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotUse, CuError> {
         self.evaluate(process, slot, None).await
     }
 
@@ -571,7 +641,7 @@ impl ComputeUnit {
         process: &ProcessId,
         slot: u64,
         fence: Option<u64>,
-    ) -> Result<HotSlot, CuError> {
+    ) -> Result<HotUse, CuError> {
         let hot_slot = self.hot_slot(process);
         let mut guard = hot_slot.clone().lock_owned().await;
         if guard.is_none() {
@@ -617,7 +687,15 @@ impl ComputeUnit {
                 }
             }
         }
-        Ok(hot_slot)
+        let bytes = guard
+            .as_ref()
+            .map_or(0, |hot| hot.process.memory_len() as u64);
+        drop(guard);
+        self.note_memory(process, &hot_slot, bytes);
+        Ok(HotUse {
+            slot: Some(hot_slot),
+            cu: self.clone(),
+        })
     }
 
     /// Restores the newest checkpoint (or spawns fresh); replay happens in `evaluate_through`.
@@ -952,6 +1030,33 @@ impl ComputeUnit {
             .await?;
         hot.since_checkpoint = 0;
         Ok(())
+    }
+}
+
+/// A use of a hot process that [`ComputeUnit::evaluate`] hands out: while it lives the process
+/// is not evicted; when it ends, the hot set is brought back within its budget (in the
+/// background, so the answer that used it need not wait for another process's checkpoint).
+struct HotUse {
+    slot: Option<HotSlot>,
+    cu: ComputeUnit,
+}
+
+impl std::ops::Deref for HotUse {
+    type Target = HotSlot;
+
+    fn deref(&self) -> &HotSlot {
+        self.slot.as_ref().expect("taken only on drop")
+    }
+}
+
+impl Drop for HotUse {
+    fn drop(&mut self) {
+        // Let go first: this process may be the one to evict.
+        drop(self.slot.take());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let cu = self.cu.clone();
+            runtime.spawn(async move { cu.keep_within_budget().await });
+        }
     }
 }
 
