@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use redb::{ReadableDatabase, ReadableTable};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -23,7 +22,8 @@ use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
 use crate::limits::ProcessLimits;
 use crate::message::{DataItem, b64};
-use crate::store::{self, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key};
+pub use crate::store::Order;
+use crate::store::{self, ProcessId, ProcessRecord, ResultOf, Store, StoreError, Writer};
 use crate::su::{first_link, next_link};
 
 #[derive(Debug, Error)]
@@ -105,13 +105,6 @@ struct HotEntry {
     used: u64,
     /// The linear memory of its state after its last evaluation (0 while it has none).
     bytes: u64,
-}
-
-/// Which end of a range of results comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    Ascending,
-    Descending,
 }
 
 /// The compute unit of one node. Cheap to clone.
@@ -346,41 +339,10 @@ impl ComputeUnit {
             self.evaluate_through(process, last).await?;
             self.settle_stored(failures).await?;
         }
-        self.stored_range(store::RESULTS, process, from, to, limit, order)
-    }
-
-    /// Rows of a `process ‖ u64`-keyed result table with `from <= key <= to`, the first `limit`
-    /// in `order` (read from the right end, so the newest few cost no more than the oldest few).
-    fn stored_range(
-        &self,
-        table: redb::TableDefinition<&[u8], &[u8]>,
-        process: &ProcessId,
-        from: u64,
-        to: u64,
-        limit: usize,
-        order: Order,
-    ) -> Result<Vec<(u64, Value)>, CuError> {
-        let txn = self
+        Ok(self
             .inner
             .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let table = txn.open_table(table).map_err(StoreError::from)?;
-        let (lo, hi) = (log_key(process, from), log_key(process, to));
-        let range = table.range(&lo[..]..=&hi[..]).map_err(StoreError::from)?;
-        let rows: Box<dyn Iterator<Item = _>> = match order {
-            Order::Ascending => Box::new(range),
-            Order::Descending => Box::new(range.rev()),
-        };
-        let mut out = Vec::new();
-        for entry in rows.take(limit) {
-            let (k, v) = entry.map_err(StoreError::from)?;
-            let (_, key) = store::parse_log_key(k.value())
-                .ok_or_else(|| StoreError::Corrupt("result key".into()))?;
-            out.push((key, store::decode(v.value())?));
-        }
-        Ok(out)
+            .results_range(process, from, to, limit, order)?)
     }
 
     /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
@@ -633,7 +595,10 @@ impl ComputeUnit {
         let failures = self.failures();
         self.evaluate_through(process, u64::MAX).await?;
         self.settle_stored(failures).await?;
-        self.stored_range(store::CRON_RESULTS, process, from, to, limit, order)
+        Ok(self
+            .inner
+            .store
+            .cron_results_range(process, from, to, limit, order)?)
     }
 
     async fn evaluate(
@@ -754,41 +719,21 @@ impl ComputeUnit {
     }
 
     fn newest_checkpoint(&self, process: &ProcessId) -> Result<Option<StoredCheckpoint>, CuError> {
-        let txn = self
-            .inner
-            .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let checkpoints = txn
-            .open_table(store::CHECKPOINTS)
-            .map_err(StoreError::from)?;
-        let (lo, hi) = (log_key(process, 0), log_key(process, u64::MAX));
-        let Some(entry) = checkpoints
-            .range(&lo[..]..=&hi[..])
-            .map_err(StoreError::from)?
-            .next_back()
-        else {
+        let Some(checkpoint) = self.inner.store.newest_checkpoint(process)? else {
             return Ok(None);
         };
-        let (k, v) = entry.map_err(StoreError::from)?;
-        let (_, slot) = store::parse_log_key(k.value())
-            .ok_or_else(|| StoreError::Corrupt("checkpoint key".into()))?;
+        let slot = checkpoint.slot;
         let log = self.inner.store.log(process, slot, slot, 1)?;
         let assignment = log.first().ok_or_else(|| {
             StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
         })?;
         let link = b64::decode_32(&assignment.hash_chain)
             .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
-        let value = v.value();
-        let (through, snapshot) = value
-            .split_first_chunk::<8>()
-            .ok_or_else(|| StoreError::Corrupt("checkpoint header".into()))?;
         Ok(Some(StoredCheckpoint {
             slot,
             link,
-            cron_through: u64::from_be_bytes(*through),
-            snapshot: snapshot.to_vec(),
+            cron_through: checkpoint.cron_through,
+            snapshot: checkpoint.snapshot,
         }))
     }
 
@@ -929,27 +874,27 @@ impl ComputeUnit {
         let process = *process;
         let keep_ticks = self.inner.config.cron_results_kept;
         let has_ticks = batch.iter().any(|e| matches!(e.at, Source::Tick(_)));
-        let job = move |txn: &redb::WriteTransaction| {
+        let job = move |txn: &store::WriteTxn| {
             if has_ticks {
-                crate::cron::prune_results(txn, &process, keep_ticks.saturating_sub(batch.len()))?;
+                store::results::prune_cron_results(
+                    txn,
+                    &process,
+                    keep_ticks.saturating_sub(batch.len()),
+                )?;
             }
-            let mut results = txn.open_table(store::RESULTS)?;
-            let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
             let sender = process.to_string();
             for evaluated in batch {
-                let (table, at) = match evaluated.at {
-                    Source::Slot(slot) => (&mut results, slot),
-                    Source::Tick(timestamp) => (&mut cron_results, timestamp),
+                let at = match evaluated.at {
+                    Source::Slot(slot) => ResultOf::Slot(slot),
+                    Source::Tick(timestamp) => ResultOf::Tick(timestamp),
                 };
-                let key = log_key(&process, at);
-                if table.get(&key[..])?.is_some() {
+                if !store::results::put_result(txn, &process, at, &evaluated.result)? {
                     continue;
                 }
-                table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
                 // A failed message leaves no trace: whatever its result lists is not sent.
                 if evaluated.failed {
-                    if let Source::Slot(_) = evaluated.at {
-                        txn.open_table(store::FAILED)?.insert(&key[..], ())?;
+                    if let ResultOf::Slot(slot) = at {
+                        store::results::mark_failed(txn, &process, slot)?;
                     }
                     continue;
                 }
@@ -1002,31 +947,19 @@ impl ComputeUnit {
                 "a result commit failed; checkpoint not taken".into(),
             )));
         }
-        let slot = hot.next_slot - 1;
-        let mut bytes = hot.cron_through.to_be_bytes().to_vec();
-        bytes.extend(
-            hot.process
+        let checkpoint = store::Checkpoint {
+            slot: hot.next_slot - 1,
+            cron_through: hot.cron_through,
+            snapshot: hot
+                .process
                 .snapshot()
                 .map_err(|e| CuError::Vm(e.to_string()))?
                 .to_bytes(),
-        );
+        };
         let process = *process;
         self.inner
             .writer
-            .write(move |txn| {
-                let mut table = txn.open_table(store::CHECKPOINTS)?;
-                // Keep only the newest checkpoint of each process.
-                let (lo, hi) = (log_key(&process, 0), log_key(&process, u64::MAX));
-                let old: Vec<Vec<u8>> = table
-                    .range(&lo[..]..=&hi[..])?
-                    .map(|e| e.map(|(k, _)| k.value().to_vec()))
-                    .collect::<Result<_, _>>()?;
-                for key in old {
-                    table.remove(&key[..])?;
-                }
-                table.insert(&log_key(&process, slot)[..], &bytes[..])?;
-                Ok(())
-            })
+            .write(move |txn| store::checkpoints::replace(txn, &process, &checkpoint))
             .await?;
         hot.since_checkpoint = 0;
         Ok(())
@@ -1060,7 +993,7 @@ impl Drop for HotUse {
     }
 }
 
-/// A checkpoint as stored: the value is `cron_through` (u64 big-endian) ‖ snapshot bytes.
+/// A stored checkpoint with the hash-chain link it continues from.
 struct StoredCheckpoint {
     slot: u64,
     /// The hash-chain link at `slot`.
