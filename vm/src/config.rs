@@ -11,6 +11,10 @@ pub struct VmConfig {
     /// `while true do end` within seconds. The node evaluates processes independently, so one
     /// long message holds up only its own process.
     pub fuel_per_message: u64,
+    /// Fuel a dry-run may burn at most (also lowered by the process's own limit). Lower than a
+    /// message's: anyone may ask for dry-runs, nothing is kept of them, and the node runs few at
+    /// once, so a looping one must not hold that turn for long.
+    pub fuel_per_dry_run: u64,
     /// Fuel for building the Lua state and loading the library at spawn.
     pub fuel_for_init: u64,
     /// Linear-memory ceiling of one process in bytes (wasm32: at most 4 GiB).
@@ -28,6 +32,7 @@ impl Default for VmConfig {
     fn default() -> Self {
         Self {
             fuel_per_message: 100_000_000_000,
+            fuel_per_dry_run: 10_000_000_000,
             fuel_for_init: 10_000_000_000,
             memory_limit: 256 * 1024 * 1024,
             cache_dir: None,

@@ -107,3 +107,26 @@ fn a_process_limit_lowers_the_runtime_limits_and_never_raises_them() {
     let mut least = spawned(&vm, &module.limited(None, Some(16 << 20)));
     assert_eq!(output(&eval(&mut least, 1, "1 + 1")), "2");
 }
+
+#[test]
+fn a_dry_run_gets_less_fuel_than_a_message() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        fuel_per_message: 2_000_000_000,
+        fuel_per_dry_run: 50_000_000,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let mut p = spawned(&vm, &module);
+    let work =
+        crate::support::eval_message(1, "local t = 0 for i = 1, 1e6 do t = t + i end return t");
+    let dry = p.dry_run(&work, &crate::support::env()).unwrap();
+    assert!(
+        dry.error().is_some_and(|e| e.contains("fuel")),
+        "{}",
+        dry.result_json()
+    );
+    assert_eq!(dry.gas_used(), 50_000_000);
+    let real = p.handle(&work, &crate::support::env()).unwrap();
+    assert!(real.error().is_none(), "{}", real.result_json());
+}
