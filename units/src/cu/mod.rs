@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde_json::Value;
 use thiserror::Error;
 
+use budget::{HotEntry, HotUse};
 pub use budget::{HotMemory, default_hot_memory};
 pub use input::{env_json, message_json, module_tags};
 
@@ -98,14 +99,6 @@ struct Hot {
 }
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
-
-/// A process in the hot set: its slot, when it was last asked for, and its memory then.
-struct HotEntry {
-    slot: HotSlot,
-    used: u64,
-    /// The linear memory of its state after its last evaluation (0 while it has none).
-    bytes: u64,
-}
 
 /// The compute unit of one node. Cheap to clone.
 #[derive(Clone)]
@@ -491,73 +484,6 @@ impl ComputeUnit {
         });
         entry.used = tick;
         entry.slot.clone()
-    }
-
-    /// The hot set now: processes, their memory, the budget.
-    pub fn hot_memory(&self) -> HotMemory {
-        let hot = self.inner.hot.lock().expect("hot lock");
-        HotMemory {
-            processes: hot.len(),
-            bytes: hot.values().map(|e| e.bytes).sum(),
-            budget: self.inner.config.hot_memory,
-        }
-    }
-
-    /// Records the memory `slot` (of `process`) holds after an evaluation.
-    fn note_memory(&self, process: &ProcessId, slot: &HotSlot, bytes: u64) {
-        let mut hot = self.inner.hot.lock().expect("hot lock");
-        if let Some(entry) = hot.get_mut(process)
-            && Arc::ptr_eq(&entry.slot, slot)
-        {
-            entry.bytes = bytes;
-        }
-    }
-
-    /// Evicts the least recently used processes that nobody is evaluating until the hot set is
-    /// within `max_hot` processes and `hot_memory` bytes (run as each use of a process ends, so
-    /// once no evaluation is running the hot set is within both). One that moved since its last
-    /// checkpoint is checkpointed first, so its next use restores it instead of replaying. A
-    /// process being evaluated is never evicted: one bigger than the budget alone still runs,
-    /// and is the first to go once it is idle.
-    async fn keep_within_budget(&self) {
-        loop {
-            let victim = {
-                let hot = self.inner.hot.lock().expect("hot lock");
-                let bytes: u64 = hot.values().map(|e| e.bytes).sum();
-                if hot.len() <= self.inner.config.max_hot && bytes <= self.inner.config.hot_memory {
-                    return;
-                }
-                // Only the map holds an idle slot; the clone taken here keeps others off it.
-                hot.iter()
-                    .filter(|(_, e)| Arc::strong_count(&e.slot) == 1)
-                    .min_by_key(|(_, e)| e.used)
-                    .map(|(p, e)| (*p, e.slot.clone()))
-            };
-            let Some((process, slot)) = victim else {
-                return;
-            };
-            let mut guard = slot.lock().await;
-            if let Some(hot) = guard.as_mut()
-                && hot.since_checkpoint > 0
-                && let Err(e) = self.checkpoint(&process, hot).await
-            {
-                // Its state is recomputed from the previous checkpoint on next use.
-                tracing::warn!(%process, "evicted without a checkpoint: {e}");
-            }
-            *guard = None;
-            drop(guard);
-            let mut hot = self.inner.hot.lock().expect("hot lock");
-            if let Some(entry) = hot.get_mut(&process)
-                && Arc::ptr_eq(&entry.slot, &slot)
-            {
-                // Someone asked for it meanwhile: the entry stays, empty, and they load it.
-                if Arc::strong_count(&slot) == 2 {
-                    hot.remove(&process);
-                } else {
-                    entry.bytes = 0;
-                }
-            }
-        }
     }
 
     /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
@@ -963,33 +889,6 @@ impl ComputeUnit {
             .await?;
         hot.since_checkpoint = 0;
         Ok(())
-    }
-}
-
-/// A use of a hot process that [`ComputeUnit::evaluate`] hands out: while it lives the process
-/// is not evicted; when it ends, the hot set is brought back within its budget (in the
-/// background, so the answer that used it need not wait for another process's checkpoint).
-struct HotUse {
-    slot: Option<HotSlot>,
-    cu: ComputeUnit,
-}
-
-impl std::ops::Deref for HotUse {
-    type Target = HotSlot;
-
-    fn deref(&self) -> &HotSlot {
-        self.slot.as_ref().expect("taken only on drop")
-    }
-}
-
-impl Drop for HotUse {
-    fn drop(&mut self) {
-        // Let go first: this process may be the one to evict.
-        drop(self.slot.take());
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let cu = self.cu.clone();
-            runtime.spawn(async move { cu.keep_within_budget().await });
-        }
     }
 }
 
