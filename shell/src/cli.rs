@@ -158,6 +158,27 @@ pub struct NodeArgs {
     /// Scheduler-Location record is pulled at start and every 30 s.
     #[arg(long = "peer", value_name = "URL")]
     pub peers: Vec<String>,
+    /// The most fuel one message may burn (a spawn's Compute-Limit may ask for less).
+    #[arg(long, default_value_t = aos::vm::VmConfig::default().fuel_per_message, value_name = "FUEL")]
+    pub compute_limit: u64,
+    /// The most memory one process may use, e.g. 512-mb (a spawn's Memory-Limit may ask for
+    /// less; at most 4-gb on wasm32 modules). Default: 256-mb.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub memory_limit: Option<u64>,
+    /// The memory the node keeps in hot (instantiated) processes, e.g. 2-gb; beyond it the least
+    /// recently used are checkpointed and evicted. Default: a quarter of the machine's memory.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub hot_memory: Option<u64>,
+}
+
+/// A size in AO's notation (`512-mb`, `2-gb`, or bytes), as `Memory-Limit` takes it.
+fn parse_size(text: &str) -> Result<u64, String> {
+    match aos::vm::parse_memory_limit(text) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "{text:?} is not a size: expected bytes or N-UNIT with UNIT one of kb, mb, gb, tb"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]

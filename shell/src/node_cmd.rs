@@ -26,6 +26,13 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     let mut config = NodeConfig::new(&data_dir);
     config.cron.min_interval_ms = args.min_cron_interval;
     config.network.peers = args.peers;
+    config.vm.fuel_per_message = args.compute_limit.max(1);
+    if let Some(bytes) = args.memory_limit {
+        config.vm.memory_limit = bytes;
+    }
+    if let Some(bytes) = args.hot_memory {
+        config.cu.hot_memory = bytes;
+    }
     let node = Node::open(config)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

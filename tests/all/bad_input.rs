@@ -150,7 +150,10 @@ async fn bad_inputs_are_refused_clearly_and_the_node_keeps_serving() {
 async fn a_runaway_or_greedy_handler_fails_its_message_and_the_process_keeps_its_state() {
     let node = TestNode::start().await;
     let me = Ed25519Signer::from_secret([17; 32]);
-    let process = node.spawn(&me, "greedy").await;
+    // A low Compute-Limit: the default budget would take many seconds to spend on a loop.
+    let process = node
+        .spawn_tagged(&me, "greedy", &[("Compute-Limit", "1000000000")])
+        .await;
     node.eval(&me, &process, "X = 1").await;
 
     let forever = node.eval(&me, &process, "X = 2 while true do end").await;

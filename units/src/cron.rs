@@ -11,13 +11,12 @@
 //! Ticks cost an evaluation and a stored result each, so a node bounds them ([`CronLimits`]): a
 //! minimum interval for spawns, and a number of results kept per process.
 
-use redb::ReadableTable;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::message::{Tag, b64};
-use crate::store::{self, ProcessId, ProcessRecord, StoreError, log_key};
+use crate::store::{ProcessId, ProcessRecord};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -44,7 +43,7 @@ pub enum CronError {
 /// evaluation and a stored result, so a 1 ms interval costs a core and gigabytes a day.
 pub const DEFAULT_MIN_INTERVAL_MS: u64 = 1_000;
 
-/// Cron results kept per process: older ones are pruned (see [`prune_results`]). At the
+/// Cron results kept per process: older ones are pruned (`store::results`). At the
 /// minimum interval this is close to three hours of ticks.
 pub const RESULTS_KEPT: usize = 10_000;
 
@@ -189,33 +188,6 @@ impl CronSchedule {
     }
 }
 
-/// Deletes all but the newest `keep` stored cron results of `process`, inside `txn`; returns how
-/// many went. Results are keyed by tick time, so "newest" is the key order. The cost is a walk
-/// over the `keep` newest keys, so callers prune once per batch of ticks, not per tick.
-pub fn prune_results(
-    txn: &redb::WriteTransaction,
-    process: &ProcessId,
-    keep: usize,
-) -> Result<u64, StoreError> {
-    let mut table = txn.open_table(store::CRON_RESULTS)?;
-    let (lo, hi) = (log_key(process, 0), log_key(process, u64::MAX));
-    let oldest_kept_out = table
-        .range(&lo[..]..=&hi[..])?
-        .rev()
-        .nth(keep)
-        .transpose()?
-        .map(|(k, _)| k.value().to_vec());
-    let Some(cut) = oldest_kept_out else {
-        return Ok(0);
-    };
-    let mut pruned = 0;
-    table.retain_in(&lo[..]..=&cut[..], |_, _| {
-        pruned += 1;
-        false
-    })?;
-    Ok(pruned)
-}
-
 /// A tick's id: a hash of the process and the ordinal, so every node names it alike.
 pub fn tick_id(process: &ProcessId, ordinal: u64) -> String {
     let mut hasher = Sha256::new();
@@ -326,35 +298,6 @@ mod tests {
         assert!(check_controller(&record, &node, &node).is_ok());
         let err = check_controller(&record, &"X".repeat(43), &node).unwrap_err();
         assert!(matches!(err, CronError::NotOwner { .. }), "{err}");
-    }
-
-    #[test]
-    fn pruning_keeps_the_newest_results_of_that_process_only() {
-        let store =
-            crate::store::Store::open_with_backend(redb::backends::InMemoryBackend::new()).unwrap();
-        let (mine, other) = (ProcessId([1; 32]), ProcessId([2; 32]));
-        let txn = store.db().begin_write().unwrap();
-        {
-            let mut table = txn.open_table(store::CRON_RESULTS).unwrap();
-            for at in 1..=10u64 {
-                for p in [&mine, &other] {
-                    table.insert(&log_key(p, at * 100)[..], &b"{}"[..]).unwrap();
-                }
-            }
-        }
-        assert_eq!(prune_results(&txn, &mine, 3).unwrap(), 7);
-        assert_eq!(prune_results(&txn, &mine, 3).unwrap(), 0);
-        assert_eq!(prune_results(&txn, &other, 20).unwrap(), 0);
-        let table = txn.open_table(store::CRON_RESULTS).unwrap();
-        let left = |p: &ProcessId| -> Vec<u64> {
-            table
-                .range(&log_key(p, 0)[..]..=&log_key(p, u64::MAX)[..])
-                .unwrap()
-                .map(|e| crate::store::parse_log_key(e.unwrap().0.value()).unwrap().1)
-                .collect()
-        };
-        assert_eq!(left(&mine), vec![800, 900, 1000]);
-        assert_eq!(left(&other).len(), 10);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod crank;
 pub mod cron;
 pub mod cu;
 pub mod http;
+pub mod limits;
 pub mod location;
 pub mod message;
 pub mod mu;

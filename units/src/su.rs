@@ -5,15 +5,13 @@
 //! of that process gets the next slot. Slots are never reused or reordered, duplicate ids are
 //! refused, and timestamps never decrease within a process.
 
-use redb::{ReadableTable, WriteTransaction};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::cron::{self, CronError};
+use crate::limits::{LimitError, ProcessLimits};
 use crate::message::{DataItem, b64};
-use crate::store::{
-    self, Assignment, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key,
-};
+use crate::store::{self, Assignment, ProcessId, ProcessRecord, Store, StoreError, Writer};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -30,6 +28,8 @@ pub enum ScheduleError {
     WrongScheduler(String, String),
     #[error(transparent)]
     BadCron(#[from] CronError),
+    #[error(transparent)]
+    BadLimit(#[from] LimitError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,7 +52,8 @@ impl ScheduleError {
             | ScheduleError::UnknownMessage(_)
             | ScheduleError::NoTarget
             | ScheduleError::WrongScheduler(..)
-            | ScheduleError::BadCron(_) => Fault::Refused,
+            | ScheduleError::BadCron(_)
+            | ScheduleError::BadLimit(_) => Fault::Refused,
             ScheduleError::Store(_) => Fault::Failed,
         }
     }
@@ -153,6 +154,7 @@ impl Scheduler {
                 ));
             }
             cron::check_spawn_tags_with(item.tags(), self.cron.min_interval_ms)?;
+            ProcessLimits::of_tags(item.tags())?;
             ProcessId(id)
         } else {
             ProcessId(*item.target().ok_or(ScheduleError::NoTarget)?)
@@ -176,13 +178,12 @@ impl Scheduler {
         });
         self.writer
             .write(move |txn| {
-                let mut messages = txn.open_table(store::MESSAGES)?;
-                if messages.get(&id[..])?.is_some() {
+                if store::log::has_message(txn, &id)? {
                     return Ok(Err(ScheduleError::Duplicate(b64::encode(id))));
                 }
                 let placed = place(txn, &target, &id, new_process)?;
                 if placed.is_ok() {
-                    messages.insert(&id[..], &bytes[..])?;
+                    store::log::put_message(txn, &id, &bytes)?;
                     if let Some(seq) = outbox_done {
                         store::outbox::fulfil(txn, seq)?;
                     }
@@ -198,18 +199,13 @@ impl Scheduler {
     pub async fn advance(&self, process: ProcessId) -> Result<u64, ScheduleError> {
         self.writer
             .write(move |txn| {
-                let mut processes = txn.open_table(store::PROCESSES)?;
-                let Some(mut record) = processes
-                    .get(&process.0[..])?
-                    .map(|v| store::decode::<ProcessRecord>(v.value()))
-                    .transpose()?
-                else {
+                let Some(mut record) = store::log::process(txn, &process)? else {
                     return Ok(Err(ScheduleError::UnknownProcess(process.to_string())));
                 };
                 let fence = now_ms().max(record.last_timestamp);
                 if fence != record.last_timestamp {
                     record.last_timestamp = fence;
-                    processes.insert(&process.0[..], &store::encode(&record)[..])?;
+                    store::log::put_process(txn, &process, &record)?;
                 }
                 Ok(Ok(fence))
             })
@@ -225,21 +221,12 @@ impl Scheduler {
     ) -> Result<Assignment, ScheduleError> {
         self.writer
             .write(move |txn| {
-                if txn
-                    .open_table(store::MESSAGES)?
-                    .get(&message[..])?
-                    .is_none()
-                {
+                if !store::log::has_message(txn, &message)? {
                     return Ok(Err(ScheduleError::UnknownMessage(b64::encode(message))));
                 }
-                let slots = txn.open_table(store::SLOTS)?;
-                if slots
-                    .get(&store::slot_key(&message, &process)[..])?
-                    .is_some()
-                {
+                if store::log::is_placed(txn, &message, &process)? {
                     return Ok(Err(ScheduleError::Duplicate(b64::encode(message))));
                 }
-                drop(slots);
                 let placed = place(txn, &process, &message, None)?;
                 if placed.is_ok()
                     && let Some(seq) = outbox_done
@@ -293,16 +280,12 @@ impl Scheduler {
 
 /// Gives `message` the next slot of `process` (creating the process when `new_process` is given).
 fn place(
-    txn: &WriteTransaction,
+    txn: &store::WriteTxn,
     process: &ProcessId,
     message: &[u8; 32],
     new_process: Option<ProcessRecord>,
 ) -> Result<Result<Assignment, ScheduleError>, StoreError> {
-    let mut processes = txn.open_table(store::PROCESSES)?;
-    let existing = processes
-        .get(&process.0[..])?
-        .map(|v| store::decode::<ProcessRecord>(v.value()))
-        .transpose()?;
+    let existing = store::log::process(txn, process)?;
     let mut record = match (existing, new_process) {
         (None, Some(record)) => record,
         (Some(_), Some(_)) => return Ok(Err(ScheduleError::Duplicate(process.to_string()))),
@@ -333,10 +316,7 @@ fn place(
     record.next_slot = slot + 1;
     record.last_timestamp = timestamp;
     record.last_hash_chain = assignment.hash_chain.clone();
-    processes.insert(&process.0[..], &store::encode(&record)[..])?;
-    txn.open_table(store::LOG)?
-        .insert(&log_key(process, slot)[..], &store::encode(&assignment)[..])?;
-    txn.open_table(store::SLOTS)?
-        .insert(&store::slot_key(message, process)[..], slot)?;
+    store::log::put_process(txn, process, &record)?;
+    store::log::append(txn, process, message, &assignment)?;
     Ok(Ok(assignment))
 }

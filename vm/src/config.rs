@@ -5,9 +5,16 @@ use std::path::PathBuf;
 /// How processes run. The defaults suit real handlers; tests lower them.
 #[derive(Debug, Clone)]
 pub struct VmConfig {
-    /// Fuel (wasm instructions, roughly) one message may burn. 10^10 is about one second of tight
-    /// Lua on a current core: generous for handlers, a hard stop for `while true do end`.
+    /// Fuel (wasm instructions, roughly) one message may burn: the node's cap, which a process's
+    /// `Compute-Limit` may only lower. 10^10 is about a second of tight Lua on a current core;
+    /// the default 10^11 lets a 10^8-step loop finish (about 2.4 × 10^10) and still stops
+    /// `while true do end` within seconds. The node evaluates processes independently, so one
+    /// long message holds up only its own process.
     pub fuel_per_message: u64,
+    /// Fuel a dry-run may burn at most (also lowered by the process's own limit). Lower than a
+    /// message's: anyone may ask for dry-runs, nothing is kept of them, and the node runs few at
+    /// once, so a looping one must not hold that turn for long.
+    pub fuel_per_dry_run: u64,
     /// Fuel for building the Lua state and loading the library at spawn.
     pub fuel_for_init: u64,
     /// Linear-memory ceiling of one process in bytes (wasm32: at most 4 GiB).
@@ -24,7 +31,8 @@ pub struct VmConfig {
 impl Default for VmConfig {
     fn default() -> Self {
         Self {
-            fuel_per_message: 10_000_000_000,
+            fuel_per_message: 100_000_000_000,
+            fuel_per_dry_run: 10_000_000_000,
             fuel_for_init: 10_000_000_000,
             memory_limit: 256 * 1024 * 1024,
             cache_dir: None,
@@ -33,12 +41,11 @@ impl Default for VmConfig {
     }
 }
 
-impl VmConfig {
-    /// The Lua heap cap: below the store's, so running out is a Lua error, not a trap.
-    pub(crate) fn lua_memory_limit(&self) -> u64 {
-        self.memory_limit
-            - (self.memory_limit / 8)
-                .max(8 * 1024 * 1024)
-                .min(self.memory_limit / 2)
-    }
+/// The Lua heap cap under a memory ceiling of `memory_limit`: below it, so running out is a
+/// Lua error, not a trap.
+pub(crate) fn lua_memory_limit(memory_limit: u64) -> u64 {
+    memory_limit
+        - (memory_limit / 8)
+            .max(8 * 1024 * 1024)
+            .min(memory_limit / 2)
 }

@@ -34,7 +34,10 @@ impl Instance {
         let mut instance = Self::new(vm, module)?;
         let config = &vm.inner.config;
         match &mut instance {
-            Self::Aos(i) => i.init(config.fuel_for_init, config.lua_memory_limit())?,
+            Self::Aos(i) => i.init(
+                config.fuel_for_init,
+                crate::config::lua_memory_limit(module.memory_limit(config)),
+            )?,
             Self::Emscripten(i) => i.init(config.fuel_for_init)?,
         }
         Ok(instance)

@@ -132,9 +132,10 @@ impl Process {
         Ok(outcome)
     }
 
-    /// Evaluates a message against the current state and forgets it (a dry-run).
+    /// Evaluates a message against the current state and forgets it (a dry-run), with at most
+    /// the runtime's `fuel_per_dry_run`.
     pub fn dry_run(&mut self, msg_json: &str, env_json: &str) -> Result<Outcome, VmError> {
-        let fuel = self.fuel();
+        let fuel = self.fuel().min(self.vm.inner.config.fuel_per_dry_run);
         let outcome = self
             .instance
             .run(msg_json.as_bytes(), env_json.as_bytes(), fuel)?;

@@ -86,6 +86,23 @@ impl Module {
         self.memory_limit
             .map_or(config.memory_limit, |m| m.min(config.memory_limit))
     }
+
+    /// This module under a process's own limits (a spawn's `Compute-Limit` and `Memory-Limit`).
+    /// Each only lowers what the module (and so the runtime) allows, never raises it: a process
+    /// cannot ask for more than the node gives. Cheap: the compiled code is shared.
+    pub fn limited(&self, compute_limit: Option<u64>, memory_limit: Option<u64>) -> Module {
+        fn lower(current: Option<u64>, asked: Option<u64>) -> Option<u64> {
+            match (current, asked) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        Module {
+            compute_limit: lower(self.compute_limit, compute_limit),
+            memory_limit: lower(self.memory_limit, memory_limit),
+            ..self.clone()
+        }
+    }
 }
 
 impl Vm {

@@ -120,6 +120,51 @@ fn dry_run_with_run_changes_nothing_and_needs_run() {
 }
 
 #[test]
+fn node_compute_memory_and_hot_memory_limits_take_effect() {
+    let home = tempfile::tempdir().unwrap();
+    let (node, url) = crate::batch::start_node_with(
+        &home.path().join("node"),
+        home.path(),
+        &[
+            "--compute-limit",
+            "300000000",
+            "--memory-limit",
+            "48-mb",
+            "--hot-memory",
+            "64-mb",
+        ],
+    );
+    let _node = crate::batch::KillOnDrop(node);
+    let info = get_json(&format!("{url}/cu/"));
+    assert_eq!(info["Hot"]["budget"], 64 << 20, "{info}");
+    let mut cmd = aos(home.path());
+    cmd.args(["--url", &url]);
+    assert_eq!(run(&mut cmd, "capped", "6 * 7"), "42");
+    let loop_out = aos(home.path())
+        .args(["capped", "--url", &url, "--run", "while true do end"])
+        .output()
+        .unwrap();
+    assert!(!loop_out.status.success());
+    let text = String::from_utf8_lossy(&loop_out.stderr).into_owned()
+        + &String::from_utf8_lossy(&loop_out.stdout);
+    assert!(text.contains("limit 300000000"), "{text}");
+    let bomb = aos(home.path())
+        .args(["capped", "--url", &url, "--run"])
+        .arg("X = string.rep('x', 60 * 1024 * 1024) return #X")
+        .output()
+        .unwrap();
+    assert!(!bomb.status.success());
+    let text =
+        String::from_utf8_lossy(&bomb.stderr).into_owned() + &String::from_utf8_lossy(&bomb.stdout);
+    assert!(text.contains("memory"), "{text}");
+    aos(home.path())
+        .args(["node", "--memory-limit", "3-parsecs"])
+        .assert()
+        .code(2)
+        .stderr(contains("is not a size"));
+}
+
+#[test]
 fn data_file_becomes_the_spawn_messages_data() {
     let home = tempfile::tempdir().unwrap();
     let (node, url) = start_node(&home.path().join("node"), home.path());

@@ -5,22 +5,26 @@
 //! the rest of its log is replayed, checking the hash chain on the way. A result is committed
 //! together with the deliveries it produced (the outbox), so nothing a process sent is lost.
 
+mod budget;
 mod input;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use redb::{ReadableDatabase, ReadableTable};
 use serde_json::Value;
 use thiserror::Error;
 
+use budget::{HotEntry, HotUse};
+pub use budget::{HotMemory, default_hot_memory};
 pub use input::{env_json, message_json, module_tags};
 
 use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
+use crate::limits::ProcessLimits;
 use crate::message::{DataItem, b64};
-use crate::store::{self, ProcessId, ProcessRecord, Store, StoreError, Writer, log_key};
+pub use crate::store::Order;
+use crate::store::{self, ProcessId, ProcessRecord, ResultOf, Store, StoreError, Writer};
 use crate::su::{first_link, next_link};
 
 #[derive(Debug, Error)]
@@ -52,8 +56,11 @@ pub struct CuConfig {
     /// Also checkpoint every hot process that moved, this often, so that one which goes quiet
     /// short of `checkpoint_every` is not replayed from far back after a crash. `None`: never.
     pub checkpoint_interval: Option<Duration>,
-    /// Processes kept instantiated in memory.
+    /// Processes kept instantiated in memory, at most.
     pub max_hot: usize,
+    /// Bytes of linear memory the hot processes may hold together; beyond it the least recently
+    /// used are evicted (checkpointed first if they moved). Default: [`default_hot_memory`].
+    pub hot_memory: u64,
     /// Messages evaluated between two result commits.
     pub batch: usize,
     /// Replay every process from slot 0 instead of restoring checkpoints (for measurements and
@@ -69,6 +76,7 @@ impl Default for CuConfig {
             checkpoint_every: 1000,
             checkpoint_interval: Some(Duration::from_secs(60)),
             max_hot: 256,
+            hot_memory: default_hot_memory(),
             batch: 512,
             ignore_checkpoints: false,
             cron_results_kept: crate::cron::RESULTS_KEPT,
@@ -92,13 +100,6 @@ struct Hot {
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;
 
-/// Which end of a range of results comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    Ascending,
-    Descending,
-}
-
 /// The compute unit of one node. Cheap to clone.
 #[derive(Clone)]
 pub struct ComputeUnit {
@@ -117,8 +118,8 @@ struct Inner {
     vm: aos_vm::Vm,
     config: CuConfig,
     modules: Mutex<HashMap<String, aos_vm::Module>>,
-    /// Hot processes with a use counter for least-recently-used eviction.
-    hot: Mutex<HashMap<ProcessId, (HotSlot, u64)>>,
+    /// Hot processes, with what least-recently-used eviction needs.
+    hot: Mutex<HashMap<ProcessId, HotEntry>>,
     clock: std::sync::atomic::AtomicU64,
     /// Result commits queued so far; the lock keeps numbering in queue order.
     queued: Mutex<u64>,
@@ -331,41 +332,10 @@ impl ComputeUnit {
             self.evaluate_through(process, last).await?;
             self.settle_stored(failures).await?;
         }
-        self.stored_range(store::RESULTS, process, from, to, limit, order)
-    }
-
-    /// Rows of a `process ‖ u64`-keyed result table with `from <= key <= to`, the first `limit`
-    /// in `order` (read from the right end, so the newest few cost no more than the oldest few).
-    fn stored_range(
-        &self,
-        table: redb::TableDefinition<&[u8], &[u8]>,
-        process: &ProcessId,
-        from: u64,
-        to: u64,
-        limit: usize,
-        order: Order,
-    ) -> Result<Vec<(u64, Value)>, CuError> {
-        let txn = self
+        Ok(self
             .inner
             .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let table = txn.open_table(table).map_err(StoreError::from)?;
-        let (lo, hi) = (log_key(process, from), log_key(process, to));
-        let range = table.range(&lo[..]..=&hi[..]).map_err(StoreError::from)?;
-        let rows: Box<dyn Iterator<Item = _>> = match order {
-            Order::Ascending => Box::new(range),
-            Order::Descending => Box::new(range.rev()),
-        };
-        let mut out = Vec::new();
-        for entry in rows.take(limit) {
-            let (k, v) = entry.map_err(StoreError::from)?;
-            let (_, key) = store::parse_log_key(k.value())
-                .ok_or_else(|| StoreError::Corrupt("result key".into()))?;
-            out.push((key, store::decode(v.value())?));
-        }
-        Ok(out)
+            .results_range(process, from, to, limit, order)?)
     }
 
     /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
@@ -452,7 +422,7 @@ impl ComputeUnit {
             .lock()
             .expect("hot lock")
             .iter()
-            .map(|(p, (slot, _))| (*p, slot.clone()))
+            .map(|(p, entry)| (*p, entry.slot.clone()))
             .collect();
         let mut first_error = None;
         for (process, slot) in slots {
@@ -499,36 +469,25 @@ impl ComputeUnit {
         self.module(id)
     }
 
-    /// The hot slot of `process`, creating an empty one (and evicting the coldest) when needed.
+    /// The hot slot of `process`, creating an empty one when needed (evaluation then keeps the
+    /// hot set within its bounds, see [`Self::keep_within_budget`]).
     fn hot_slot(&self, process: &ProcessId) -> HotSlot {
         let tick = self
             .inner
             .clock
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut hot = self.inner.hot.lock().expect("hot lock");
-        if let Some((slot, used)) = hot.get_mut(process) {
-            *used = tick;
-            return slot.clone();
-        }
-        if hot.len() >= self.inner.config.max_hot {
-            // Evict the least recently used process that nobody is evaluating right now. Its state
-            // is recomputed from the newest checkpoint when it is needed again.
-            if let Some(victim) = hot
-                .iter()
-                .filter(|(_, (slot, _))| Arc::strong_count(slot) == 1)
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(p, _)| *p)
-            {
-                hot.remove(&victim);
-            }
-        }
-        let slot: HotSlot = Arc::new(tokio::sync::Mutex::new(None));
-        hot.insert(*process, (slot.clone(), tick));
-        slot
+        let entry = hot.entry(*process).or_insert_with(|| HotEntry {
+            slot: Arc::new(tokio::sync::Mutex::new(None)),
+            used: tick,
+            bytes: 0,
+        });
+        entry.used = tick;
+        entry.slot.clone()
     }
 
     /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
-    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotSlot, CuError> {
+    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotUse, CuError> {
         self.evaluate(process, slot, None).await
     }
 
@@ -562,7 +521,10 @@ impl ComputeUnit {
         let failures = self.failures();
         self.evaluate_through(process, u64::MAX).await?;
         self.settle_stored(failures).await?;
-        self.stored_range(store::CRON_RESULTS, process, from, to, limit, order)
+        Ok(self
+            .inner
+            .store
+            .cron_results_range(process, from, to, limit, order)?)
     }
 
     async fn evaluate(
@@ -570,7 +532,7 @@ impl ComputeUnit {
         process: &ProcessId,
         slot: u64,
         fence: Option<u64>,
-    ) -> Result<HotSlot, CuError> {
+    ) -> Result<HotUse, CuError> {
         let hot_slot = self.hot_slot(process);
         let mut guard = hot_slot.clone().lock_owned().await;
         if guard.is_none() {
@@ -616,13 +578,30 @@ impl ComputeUnit {
                 }
             }
         }
-        Ok(hot_slot)
+        let bytes = guard
+            .as_ref()
+            .map_or(0, |hot| hot.process.memory_len() as u64);
+        drop(guard);
+        self.note_memory(process, &hot_slot, bytes);
+        Ok(HotUse {
+            slot: Some(hot_slot),
+            cu: self.clone(),
+        })
     }
 
     /// Restores the newest checkpoint (or spawns fresh); replay happens in `evaluate_through`.
     async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
         let record = self.record(process)?;
         let module = self.module(&record.module)?;
+        // The scheduler refuses spawns whose limits are not limits; a process stored before it
+        // did runs under the module's.
+        let module = match ProcessLimits::of_tags(&record.tags) {
+            Ok(limits) => limits.apply(&module),
+            Err(e) => {
+                tracing::warn!(%process, "ignoring the spawn's limits: {e}");
+                module
+            }
+        };
         let checkpoint = if self.inner.config.ignore_checkpoints {
             None
         } else {
@@ -666,41 +645,21 @@ impl ComputeUnit {
     }
 
     fn newest_checkpoint(&self, process: &ProcessId) -> Result<Option<StoredCheckpoint>, CuError> {
-        let txn = self
-            .inner
-            .store
-            .db()
-            .begin_read()
-            .map_err(StoreError::from)?;
-        let checkpoints = txn
-            .open_table(store::CHECKPOINTS)
-            .map_err(StoreError::from)?;
-        let (lo, hi) = (log_key(process, 0), log_key(process, u64::MAX));
-        let Some(entry) = checkpoints
-            .range(&lo[..]..=&hi[..])
-            .map_err(StoreError::from)?
-            .next_back()
-        else {
+        let Some(checkpoint) = self.inner.store.newest_checkpoint(process)? else {
             return Ok(None);
         };
-        let (k, v) = entry.map_err(StoreError::from)?;
-        let (_, slot) = store::parse_log_key(k.value())
-            .ok_or_else(|| StoreError::Corrupt("checkpoint key".into()))?;
+        let slot = checkpoint.slot;
         let log = self.inner.store.log(process, slot, slot, 1)?;
         let assignment = log.first().ok_or_else(|| {
             StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
         })?;
         let link = b64::decode_32(&assignment.hash_chain)
             .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
-        let value = v.value();
-        let (through, snapshot) = value
-            .split_first_chunk::<8>()
-            .ok_or_else(|| StoreError::Corrupt("checkpoint header".into()))?;
         Ok(Some(StoredCheckpoint {
             slot,
             link,
-            cron_through: u64::from_be_bytes(*through),
-            snapshot: snapshot.to_vec(),
+            cron_through: checkpoint.cron_through,
+            snapshot: checkpoint.snapshot,
         }))
     }
 
@@ -841,27 +800,27 @@ impl ComputeUnit {
         let process = *process;
         let keep_ticks = self.inner.config.cron_results_kept;
         let has_ticks = batch.iter().any(|e| matches!(e.at, Source::Tick(_)));
-        let job = move |txn: &redb::WriteTransaction| {
+        let job = move |txn: &store::WriteTxn| {
             if has_ticks {
-                crate::cron::prune_results(txn, &process, keep_ticks.saturating_sub(batch.len()))?;
+                store::results::prune_cron_results(
+                    txn,
+                    &process,
+                    keep_ticks.saturating_sub(batch.len()),
+                )?;
             }
-            let mut results = txn.open_table(store::RESULTS)?;
-            let mut cron_results = txn.open_table(store::CRON_RESULTS)?;
             let sender = process.to_string();
             for evaluated in batch {
-                let (table, at) = match evaluated.at {
-                    Source::Slot(slot) => (&mut results, slot),
-                    Source::Tick(timestamp) => (&mut cron_results, timestamp),
+                let at = match evaluated.at {
+                    Source::Slot(slot) => ResultOf::Slot(slot),
+                    Source::Tick(timestamp) => ResultOf::Tick(timestamp),
                 };
-                let key = log_key(&process, at);
-                if table.get(&key[..])?.is_some() {
+                if !store::results::put_result(txn, &process, at, &evaluated.result)? {
                     continue;
                 }
-                table.insert(&key[..], &store::encode(&evaluated.result)[..])?;
                 // A failed message leaves no trace: whatever its result lists is not sent.
                 if evaluated.failed {
-                    if let Source::Slot(_) = evaluated.at {
-                        txn.open_table(store::FAILED)?.insert(&key[..], ())?;
+                    if let ResultOf::Slot(slot) = at {
+                        store::results::mark_failed(txn, &process, slot)?;
                     }
                     continue;
                 }
@@ -914,38 +873,26 @@ impl ComputeUnit {
                 "a result commit failed; checkpoint not taken".into(),
             )));
         }
-        let slot = hot.next_slot - 1;
-        let mut bytes = hot.cron_through.to_be_bytes().to_vec();
-        bytes.extend(
-            hot.process
+        let checkpoint = store::Checkpoint {
+            slot: hot.next_slot - 1,
+            cron_through: hot.cron_through,
+            snapshot: hot
+                .process
                 .snapshot()
                 .map_err(|e| CuError::Vm(e.to_string()))?
                 .to_bytes(),
-        );
+        };
         let process = *process;
         self.inner
             .writer
-            .write(move |txn| {
-                let mut table = txn.open_table(store::CHECKPOINTS)?;
-                // Keep only the newest checkpoint of each process.
-                let (lo, hi) = (log_key(&process, 0), log_key(&process, u64::MAX));
-                let old: Vec<Vec<u8>> = table
-                    .range(&lo[..]..=&hi[..])?
-                    .map(|e| e.map(|(k, _)| k.value().to_vec()))
-                    .collect::<Result<_, _>>()?;
-                for key in old {
-                    table.remove(&key[..])?;
-                }
-                table.insert(&log_key(&process, slot)[..], &bytes[..])?;
-                Ok(())
-            })
+            .write(move |txn| store::checkpoints::replace(txn, &process, &checkpoint))
             .await?;
         hot.since_checkpoint = 0;
         Ok(())
     }
 }
 
-/// A checkpoint as stored: the value is `cron_through` (u64 big-endian) ‖ snapshot bytes.
+/// A stored checkpoint with the hash-chain link it continues from.
 struct StoredCheckpoint {
     slot: u64,
     /// The hash-chain link at `slot`.

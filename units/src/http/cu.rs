@@ -35,7 +35,11 @@ pub fn routes(
         move || {
             reply::json(
                 StatusCode::OK,
-                &json!({"Unit": "Compute", "Address": mu.address()}),
+                &json!({
+                    "Unit": "Compute",
+                    "Address": mu.address(),
+                    "Hot": mu.compute().hot_memory(),
+                }),
             )
         }
     });

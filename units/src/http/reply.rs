@@ -38,9 +38,10 @@ pub fn schedule_status(e: &ScheduleError) -> StatusCode {
         ScheduleError::UnknownProcess(_) | ScheduleError::UnknownMessage(_) => {
             StatusCode::NOT_FOUND
         }
-        ScheduleError::NoTarget | ScheduleError::WrongScheduler(..) | ScheduleError::BadCron(_) => {
-            StatusCode::BAD_REQUEST
-        }
+        ScheduleError::NoTarget
+        | ScheduleError::WrongScheduler(..)
+        | ScheduleError::BadCron(_)
+        | ScheduleError::BadLimit(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

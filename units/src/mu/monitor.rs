@@ -6,12 +6,10 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use redb::{ReadableDatabase, ReadableTable};
-
 use super::{Inner, Messenger, MuError};
 use crate::cron::{self, CronSchedule};
 use crate::message::DataItem;
-use crate::store::{self, ProcessId, StoreError};
+use crate::store::{self, ProcessId};
 use crate::su::{ScheduleError, now_ms};
 
 /// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
@@ -25,14 +23,11 @@ impl Messenger {
     /// (AO's MU takes one); it must verify and be signed by the process's owner or the node.
     pub async fn monitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
         self.check_cron_control(process, request)?;
-        let key = process.0;
+        let key = *process;
         self.inner
             .su
             .writer()
-            .write(move |txn| {
-                txn.open_table(store::MONITORS)?.insert(&key[..], ())?;
-                Ok(())
-            })
+            .write(move |txn| store::monitors::add(txn, &key))
             .await?;
         self.inner
             .monitors
@@ -47,14 +42,11 @@ impl Messenger {
     /// message). Only its owner or the node may.
     pub async fn unmonitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
         self.check_cron_control(process, request)?;
-        let key = process.0;
+        let key = *process;
         self.inner
             .su
             .writer()
-            .write(move |txn| {
-                txn.open_table(store::MONITORS)?.remove(&key[..])?;
-                Ok(())
-            })
+            .write(move |txn| store::monitors::remove(txn, &key))
             .await?;
         self.inner
             .monitors
@@ -93,15 +85,10 @@ impl Messenger {
     }
 
     fn load_monitors(&self) -> Result<(), MuError> {
-        let store = self.inner.su.store();
-        let txn = store.db().begin_read().map_err(StoreError::from)?;
-        let table = txn.open_table(store::MONITORS).map_err(StoreError::from)?;
+        let stored = self.inner.su.store().monitored()?;
         let mut monitors = self.inner.monitors.lock().expect("monitors lock");
-        for entry in table.iter().map_err(StoreError::from)? {
-            let (k, _) = entry.map_err(StoreError::from)?;
-            if let Ok(raw) = <[u8; 32]>::try_from(k.value()) {
-                monitors.entry(ProcessId(raw)).or_insert(0);
-            }
+        for process in stored {
+            monitors.entry(process).or_insert(0);
         }
         Ok(())
     }
@@ -183,7 +170,7 @@ impl Messenger {
             .inner
             .su
             .writer()
-            .write(move |txn| cron::prune_results(txn, &key, cron::RESULTS_KEPT))
+            .write(move |txn| store::results::prune_cron_results(txn, &key, cron::RESULTS_KEPT))
             .await?;
         if pruned > 0 {
             tracing::debug!(%process, pruned, "old cron results pruned");

@@ -3,9 +3,13 @@
 //! Ordered keys are fixed-width big-endian so that redb's byte order is slot order. Records are JSON
 //! (small, self-describing, readable with any tool); item bodies and snapshots are raw bytes.
 
+pub(crate) mod checkpoints;
 mod keys;
+pub(crate) mod log;
+pub(crate) mod monitors;
 pub mod outbox;
 mod records;
+pub(crate) mod results;
 mod writer;
 
 use std::path::Path;
@@ -14,51 +18,56 @@ use std::sync::Arc;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 
+pub use checkpoints::Checkpoint;
 pub(crate) use keys::slot_key;
 pub use keys::{ProcessId, log_key, parse_log_key};
+pub(crate) use records::decode;
 pub use records::{Assignment, Delivery, DeliveryKind, ProcessRecord, Undeliverable};
-pub(crate) use records::{decode, encode};
+pub use results::{Order, ResultOf};
 pub use writer::Writer;
 
+/// A write transaction of the one writer (see [`Writer::write`]): what the typed writes of this
+/// module take. Only `store/` opens its tables.
+pub type WriteTxn = redb::WriteTransaction;
+
 /// Message id → the signed item, exactly as received.
-pub(crate) const MESSAGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("messages");
+const MESSAGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("messages");
 /// process ‖ slot → [`Assignment`] (the scheduler's log).
-pub(crate) const LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log");
+const LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log");
 /// message ‖ process → slot: where a message sits in each log that holds it.
-pub(crate) const SLOTS: TableDefinition<&[u8], u64> = TableDefinition::new("slots");
+const SLOTS: TableDefinition<&[u8], u64> = TableDefinition::new("slots");
 /// process → [`ProcessRecord`].
-pub(crate) const PROCESSES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("processes");
+const PROCESSES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("processes");
 /// process ‖ slot → result JSON.
-pub(crate) const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("results");
+const RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("results");
 /// process ‖ slot → nothing: messages whose result is an error. They left no state, so a
 /// replay skips them instead of running (say) an endless loop again to its fuel limit.
-pub(crate) const FAILED: TableDefinition<&[u8], ()> = TableDefinition::new("failed");
+const FAILED: TableDefinition<&[u8], ()> = TableDefinition::new("failed");
 /// process → JSON object: the newest value of every key the process published with
 /// `patch@1.0` sends (its results' `Patches`).
-pub(crate) const PATCHES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("patches");
+const PATCHES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("patches");
 /// process ‖ tick timestamp → result JSON of a cron tick.
-pub(crate) const CRON_RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cron_results");
+const CRON_RESULTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cron_results");
 /// process → nothing: processes whose cron ticks run in real time (see `crate::cron`).
-pub(crate) const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("monitors");
+const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("monitors");
 /// process ‖ slot → the cron-through timestamp (u64 big-endian) ‖ compressed memory snapshot
 /// taken after that slot.
-pub(crate) const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
+const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
 /// module id → wasm bytes.
-pub(crate) const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
+const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
 /// sequence → [`Delivery`] not yet handed to its target's scheduler (see `outbox`).
-pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// lane ‖ sequence → nothing: the outbox by target, in order.
-pub(crate) const OUTBOX_LANES: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_lanes");
+const OUTBOX_LANES: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_lanes");
 /// crank ‖ sequence → nothing: the outbox by the message that started each crank.
-pub(crate) const OUTBOX_CRANKS: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_cranks");
+const OUTBOX_CRANKS: TableDefinition<&[u8], ()> = TableDefinition::new("outbox_cranks");
 /// crank ‖ sequence → [`Undeliverable`]: deliveries that could not be made, with the reason.
-pub(crate) const UNDELIVERABLE: TableDefinition<&[u8], &[u8]> =
-    TableDefinition::new("undeliverable_by_crank");
+const UNDELIVERABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("undeliverable_by_crank");
 /// sequence → crank ‖ sequence: the undeliverable record in age order, for bounded retention.
-pub(crate) const UNDELIVERABLE_ORDER: TableDefinition<u64, &[u8]> =
+const UNDELIVERABLE_ORDER: TableDefinition<u64, &[u8]> =
     TableDefinition::new("undeliverable_order");
 /// Counters of the store (e.g. the next outbox sequence).
-pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// The undeliverable table of stores written before it was indexed by crank; dropped at open.
 const UNDELIVERABLE_UNINDEXED: TableDefinition<u64, &[u8]> = TableDefinition::new("undeliverable");
 
@@ -175,7 +184,7 @@ impl Store {
         Ok(Self { db: Arc::new(db) })
     }
 
-    pub(crate) fn db(&self) -> &Database {
+    fn db(&self) -> &Database {
         &self.db
     }
 

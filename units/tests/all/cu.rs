@@ -118,3 +118,49 @@ async fn a_quiet_process_is_checkpointed_after_the_interval() {
     }
     assert_eq!(checkpoint, Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hot_set_keeps_to_max_hot_and_checkpoints_what_it_evicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([34; 32]);
+    let u = units(
+        dir.path(),
+        aos_units::cu::CuConfig {
+            max_hot: 2,
+            checkpoint_interval: None,
+            ..checkpoint_every(1000)
+        },
+    );
+    let mut processes = Vec::new();
+    for n in 0..4u64 {
+        let spawn = me
+            .sign(
+                ItemDraft::new("")
+                    .tag("Type", "Process")
+                    .tag("Name", n.to_string()),
+            )
+            .unwrap();
+        u.su.schedule(&spawn, None).await.unwrap();
+        let process = ProcessId(spawn.id_bytes());
+        let item = eval_item(&me, &process, &format!("N = {n} return N"));
+        let a = u.su.schedule(&item, None).await.unwrap();
+        u.cu.result(&process, a.slot).await.unwrap();
+        processes.push(process);
+    }
+    // Eviction runs as each use ends, in the background.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while u.cu.hot_memory().processes > 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(u.cu.hot_memory().processes, 2);
+    // The two least recently used went, each checkpointed at its eval (slot 1) first.
+    for process in &processes[..2] {
+        assert_eq!(u.cu.checkpoint_slot(process).unwrap(), Some(1));
+    }
+    for (n, process) in processes.iter().enumerate() {
+        let item = eval_item(&me, process, "N");
+        let a = u.su.schedule(&item, None).await.unwrap();
+        let result = u.cu.result(process, a.slot).await.unwrap();
+        assert_eq!(output(&result), n.to_string());
+    }
+}

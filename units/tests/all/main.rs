@@ -7,3 +7,4 @@ mod store_close;
 mod store_faults;
 mod su;
 mod support;
+mod tidy;

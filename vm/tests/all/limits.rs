@@ -52,3 +52,81 @@ fn syntax_and_runtime_errors_are_results() {
     assert!(r["Error"].is_string(), "{r}");
     assert_eq!(output(&eval(&mut p, 5, "X")), "1");
 }
+
+/// A process of `module` (already limited or not) that has handled its spawn message.
+fn spawned(vm: &aos_vm::Vm, module: &aos_vm::Module) -> aos_vm::Process {
+    let mut p = vm.spawn(module).unwrap();
+    let outcome = p
+        .handle(&crate::support::spawn_message(), &crate::support::env())
+        .unwrap();
+    assert!(outcome.error().is_none(), "{}", outcome.result_json());
+    p
+}
+
+#[test]
+fn a_process_limit_lowers_the_runtime_limits_and_never_raises_them() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        fuel_per_message: 2_000_000_000,
+        memory_limit: 96 << 20,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let work = "local t = 0 for i = 1, 1e6 do t = t + i end return t";
+
+    // Compute: the runtime's fuel runs the loop; a lower process limit stops it; a higher one
+    // is the runtime's.
+    let mut plain = spawned(&vm, &module);
+    assert!(eval(&mut plain, 1, work)["Error"].is_null());
+    let mut low = spawned(&vm, &module.limited(Some(50_000_000), None));
+    let r = eval(&mut low, 1, work);
+    assert!(r["Error"].as_str().unwrap().contains("fuel"), "{r}");
+    assert_eq!(r["GasUsed"], 50_000_000, "{r}");
+    let mut high = spawned(&vm, &module.limited(Some(u64::MAX), None));
+    let r = eval(&mut high, 1, "while true do end");
+    assert_eq!(r["GasUsed"], 2_000_000_000u64, "{r}");
+
+    // Memory: a lower ceiling is honoured (the Lua heap cap follows it, so running out is a Lua
+    // error); a higher one is the runtime's.
+    let bomb = "X = string.rep('x', 40 * 1024 * 1024) return #X";
+    let mut small = spawned(&vm, &module.limited(None, Some(32 << 20)));
+    let r = eval(&mut small, 1, bomb);
+    assert!(r["Error"].as_str().unwrap().contains("memory"), "{r}");
+    assert!(small.memory_len() <= 32 << 20, "{}", small.memory_len());
+    let mut big = spawned(&vm, &module.limited(None, Some(1 << 40)));
+    assert_eq!(output(&eval(&mut big, 1, bomb)), (40 << 20).to_string());
+    let r = eval(
+        &mut big,
+        2,
+        "Y = string.rep('y', 100 * 1024 * 1024) return #Y",
+    );
+    assert!(r["Error"].as_str().unwrap().contains("memory"), "{r}");
+    assert!(big.memory_len() <= 96 << 20, "{}", big.memory_len());
+
+    // The least a node lets a spawn ask for is enough to start (see aos-units' limits).
+    let mut least = spawned(&vm, &module.limited(None, Some(16 << 20)));
+    assert_eq!(output(&eval(&mut least, 1, "1 + 1")), "2");
+}
+
+#[test]
+fn a_dry_run_gets_less_fuel_than_a_message() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        fuel_per_message: 2_000_000_000,
+        fuel_per_dry_run: 50_000_000,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let mut p = spawned(&vm, &module);
+    let work =
+        crate::support::eval_message(1, "local t = 0 for i = 1, 1e6 do t = t + i end return t");
+    let dry = p.dry_run(&work, &crate::support::env()).unwrap();
+    assert!(
+        dry.error().is_some_and(|e| e.contains("fuel")),
+        "{}",
+        dry.result_json()
+    );
+    assert_eq!(dry.gas_used(), 50_000_000);
+    let real = p.handle(&work, &crate::support::env()).unwrap();
+    assert!(real.error().is_none(), "{}", real.result_json());
+}

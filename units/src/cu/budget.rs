@@ -1,0 +1,164 @@
+//! The hot set's memory budget: how many bytes of linear memory the compute unit keeps in
+//! instantiated processes before it evicts the least recently used (checkpointing them first).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{ComputeUnit, HotSlot};
+use crate::store::ProcessId;
+
+/// Used when the machine's memory cannot be read.
+const FALLBACK_BYTES: u64 = 1 << 30;
+
+/// A quarter of the machine's memory (`MemTotal` in `/proc/meminfo`), or 1 GiB where that cannot
+/// be read. A quarter: each hot process also holds a rollback copy of its memory, and the node
+/// needs room for dry-run copies, snapshots and the store's cache.
+pub fn default_hot_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| mem_total(&text))
+        .map_or(FALLBACK_BYTES, |total| total / 4)
+}
+
+/// `MemTotal` in bytes from the text of `/proc/meminfo`.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let mut words = line["MemTotal:".len()..].split_whitespace();
+    let number: u64 = words.next()?.parse().ok()?;
+    let scale = match words.next() {
+        Some("kB") => 1024,
+        None => 1,
+        Some(_) => return None,
+    };
+    number.checked_mul(scale)
+}
+
+/// What the hot set holds now (the CU's `GET /` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HotMemory {
+    /// Processes in the hot set.
+    pub processes: usize,
+    /// Their linear memory, in bytes.
+    pub bytes: u64,
+    /// The budget `bytes` is kept under (a process being evaluated may exceed it alone).
+    pub budget: u64,
+}
+
+/// A process in the hot set: its slot, when it was last asked for, and its memory then.
+pub(super) struct HotEntry {
+    pub(super) slot: HotSlot,
+    pub(super) used: u64,
+    /// The linear memory of its state after its last evaluation (0 while it has none).
+    pub(super) bytes: u64,
+}
+
+impl ComputeUnit {
+    /// The hot set now: processes, their memory, the budget.
+    pub fn hot_memory(&self) -> HotMemory {
+        let hot = self.inner.hot.lock().expect("hot lock");
+        HotMemory {
+            processes: hot.len(),
+            bytes: hot.values().map(|e| e.bytes).sum(),
+            budget: self.inner.config.hot_memory,
+        }
+    }
+
+    /// Records the memory `slot` (of `process`) holds after an evaluation.
+    pub(super) fn note_memory(&self, process: &ProcessId, slot: &HotSlot, bytes: u64) {
+        let mut hot = self.inner.hot.lock().expect("hot lock");
+        if let Some(entry) = hot.get_mut(process)
+            && Arc::ptr_eq(&entry.slot, slot)
+        {
+            entry.bytes = bytes;
+        }
+    }
+
+    /// Evicts the least recently used processes that nobody is evaluating until the hot set is
+    /// within `max_hot` processes and `hot_memory` bytes (run as each use of a process ends, so
+    /// once no evaluation is running the hot set is within both). One that moved since its last
+    /// checkpoint is checkpointed first, so its next use restores it instead of replaying. A
+    /// process being evaluated is never evicted: one bigger than the budget alone still runs,
+    /// and is the first to go once it is idle.
+    async fn keep_within_budget(&self) {
+        loop {
+            let victim = {
+                let hot = self.inner.hot.lock().expect("hot lock");
+                let bytes: u64 = hot.values().map(|e| e.bytes).sum();
+                if hot.len() <= self.inner.config.max_hot && bytes <= self.inner.config.hot_memory {
+                    return;
+                }
+                // Only the map holds an idle slot; the clone taken here keeps others off it.
+                hot.iter()
+                    .filter(|(_, e)| Arc::strong_count(&e.slot) == 1)
+                    .min_by_key(|(_, e)| e.used)
+                    .map(|(p, e)| (*p, e.slot.clone()))
+            };
+            let Some((process, slot)) = victim else {
+                return;
+            };
+            let mut guard = slot.lock().await;
+            if let Some(hot) = guard.as_mut()
+                && hot.since_checkpoint > 0
+                && let Err(e) = self.checkpoint(&process, hot).await
+            {
+                // Its state is recomputed from the previous checkpoint on next use.
+                tracing::warn!(%process, "evicted without a checkpoint: {e}");
+            }
+            *guard = None;
+            drop(guard);
+            let mut hot = self.inner.hot.lock().expect("hot lock");
+            if let Some(entry) = hot.get_mut(&process)
+                && Arc::ptr_eq(&entry.slot, &slot)
+            {
+                // Someone asked for it meanwhile: the entry stays, empty, and they load it.
+                if Arc::strong_count(&slot) == 2 {
+                    hot.remove(&process);
+                } else {
+                    entry.bytes = 0;
+                }
+            }
+        }
+    }
+}
+
+/// A use of a hot process that [`ComputeUnit::evaluate`] hands out: while it lives the process
+/// is not evicted; when it ends, the hot set is brought back within its budget (in the
+/// background, so the answer that used it need not wait for another process's checkpoint).
+pub(super) struct HotUse {
+    pub(super) slot: Option<HotSlot>,
+    pub(super) cu: ComputeUnit,
+}
+
+impl std::ops::Deref for HotUse {
+    type Target = HotSlot;
+
+    fn deref(&self) -> &HotSlot {
+        self.slot.as_ref().expect("taken only on drop")
+    }
+}
+
+impl Drop for HotUse {
+    fn drop(&mut self) {
+        // Let go first: this process may be the one to evict.
+        drop(self.slot.take());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let cu = self.cu.clone();
+            runtime.spawn(async move { cu.keep_within_budget().await });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_total_is_read_in_bytes() {
+        let text = "MemTotal:       16318412 kB\nMemFree:         1234 kB\n";
+        assert_eq!(mem_total(text), Some(16_318_412 * 1024));
+        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
+        assert_eq!(mem_total("MemTotal: lots kB\n"), None);
+        assert!(default_hot_memory() > 0);
+    }
+}
