@@ -16,7 +16,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use aos::units::message::{Ed25519Signer, ItemDraft, Signer, b64};
 use aos::units::store::ProcessId;
 use aos::{Node, NodeConfig};
-use serde_json::Value;
 
 /// The handler the ponger process runs: Lua, sent as an `Eval` message.
 const PONG_HANDLER: &str = r#"
@@ -116,20 +115,11 @@ async fn eval(node: &Node, signer: &Ed25519Signer, process: &str, code: &str) ->
             &ProcessId::parse(process).context("process id")?,
         )
         .await?;
-    if let Some(error) = result.get("Error").filter(|e| !e.is_null()) {
+    if let Some(error) = result.error_text() {
         bail!("{process} failed: {error}");
     }
-    output(&result).ok_or_else(|| anyhow!("no Output in {result}"))
-}
-
-/// The printable Output of a result: aos returns `{data = "...", ...}` or a bare string.
-fn output(result: &Value) -> Option<String> {
-    match &result["Output"] {
-        Value::String(text) => Some(text.clone()),
-        Value::Object(fields) => fields.get("data").map(|data| match data {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        }),
-        _ => None,
+    if result.output.is_null() {
+        bail!("no Output in {}", result.to_value());
     }
+    Ok(result.output_text())
 }

@@ -172,28 +172,30 @@ impl Connection {
     }
 
     pub async fn result(&self, message: &str, process: &str) -> Result<ProcessResult> {
-        let value = match self {
+        match self {
             Self::Embedded { node, .. } => {
                 let (m, p) = ids(message, process)?;
-                node.messenger().compute().result_of(&m, &p).await?
+                Ok(node.messenger().compute().result_of(&m, &p).await?)
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.cu;
-                self.get_json(&format!("{base}/result/{message}?process-id={process}"))
-                    .await?
+                let value = self
+                    .get_json(&format!("{base}/result/{message}?process-id={process}"))
+                    .await?;
+                Ok(ProcessResult::from_value(value)?)
             }
-        };
-        Ok(ProcessResult::from_value(value)?)
+        }
     }
 
     pub async fn dry_run(&self, process: &str, message: &Value) -> Result<ProcessResult> {
-        let value = match self {
+        match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
-                node.messenger()
+                Ok(node
+                    .messenger()
                     .compute()
                     .dry_run(&p, message.clone())
-                    .await?
+                    .await?)
             }
             Self::Remote { urls, http } => {
                 let base = &urls.cu;
@@ -203,10 +205,9 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                Self::json_of(response).await?
+                Ok(ProcessResult::from_value(Self::json_of(response).await?)?)
             }
-        };
-        Ok(ProcessResult::from_value(value)?)
+        }
     }
 
     /// Results after key `after` (from the start when `None`), ascending, up to 1000.
@@ -236,15 +237,15 @@ impl Connection {
         order: Order,
         limit: usize,
     ) -> Result<Vec<(u64, ProcessResult)>> {
-        let page = match self {
+        match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
                 let from = after.map_or(0, |a| a + 1);
                 let cu = node.messenger().compute();
-                match feed {
+                Ok(match feed {
                     Feed::Messages => cu.results(&p, from, u64::MAX, limit, order).await?,
                     Feed::Cron => cu.cron_results(&p, from, u64::MAX, limit, order).await?,
-                }
+                })
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.cu;
@@ -274,14 +275,12 @@ impl Connection {
                         .and_then(Value::as_str)
                         .and_then(|c| c.parse().ok())
                         .ok_or_else(|| anyhow!("a result page edge has no numeric cursor"))?;
-                    out.push((slot, edge.get("node").cloned().unwrap_or(Value::Null)));
+                    let node = edge.get("node").cloned().unwrap_or(Value::Null);
+                    out.push((slot, ProcessResult::from_value(node)?));
                 }
-                out
+                Ok(out)
             }
-        };
-        page.into_iter()
-            .map(|(key, value)| Ok((key, ProcessResult::from_value(value)?)))
-            .collect()
+        }
     }
 
     /// The newest process called `name` that `owner` spawned.

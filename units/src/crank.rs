@@ -7,6 +7,7 @@
 //! on items signed by the node itself ([`CrankOrigin::of`]); on anyone else's item they are
 //! ordinary tags and the item starts a crank of its own.
 
+use crate::result::ProcessResult;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -107,7 +108,7 @@ pub fn deliveries(
     process: &str,
     source: Source,
     origin: &CrankOrigin,
-    result: &Value,
+    result: &ProcessResult,
 ) -> Vec<Delivery> {
     let (from_slot, from_tick) = match source {
         Source::Slot(slot) => (slot, None),
@@ -121,21 +122,14 @@ pub fn deliveries(
         depth: origin.depth,
         kind,
     };
-    let list = |name: &str| {
-        result
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
     let mut out = Vec::new();
-    for body in list("Messages") {
-        out.push(make(DeliveryKind::Message { body }));
+    for body in &result.messages {
+        out.push(make(DeliveryKind::Message { body: body.clone() }));
     }
-    for body in list("Spawns") {
-        out.push(make(DeliveryKind::Spawn { body }));
+    for body in &result.spawns {
+        out.push(make(DeliveryKind::Spawn { body: body.clone() }));
     }
-    for body in list("Assignments") {
+    for body in &result.assignments {
         let message = body
             .get("Message")
             .and_then(Value::as_str)

@@ -23,6 +23,7 @@ use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
 use crate::limits::ProcessLimits;
 use crate::message::{DataItem, b64};
+use crate::result::ProcessResult;
 pub use crate::store::Order;
 use crate::store::{self, ProcessId, ProcessRecord, ResultOf, Store, StoreError, Writer};
 use crate::su::{first_link, next_link};
@@ -258,7 +259,7 @@ impl ComputeUnit {
     }
 
     /// The stored result of the message at `slot`, evaluating the log up to there first.
-    pub async fn result(&self, process: &ProcessId, slot: u64) -> Result<Value, CuError> {
+    pub async fn result(&self, process: &ProcessId, slot: u64) -> Result<ProcessResult, CuError> {
         if let Some(result) = self.stored_result(process, slot)? {
             return Ok(result);
         }
@@ -308,7 +309,7 @@ impl ComputeUnit {
         &self,
         message: &[u8; 32],
         process: &ProcessId,
-    ) -> Result<Value, CuError> {
+    ) -> Result<ProcessResult, CuError> {
         let slot =
             self.inner.store.slot_of(message, process)?.ok_or_else(|| {
                 CuError::UnknownMessage(b64::encode(message), process.to_string())
@@ -324,7 +325,7 @@ impl ComputeUnit {
         to: u64,
         limit: usize,
         order: Order,
-    ) -> Result<Vec<(u64, Value)>, CuError> {
+    ) -> Result<Vec<(u64, ProcessResult)>, CuError> {
         let record = self.record(process)?;
         let last = record.next_slot.saturating_sub(1).min(to);
         if from <= last {
@@ -343,7 +344,11 @@ impl ComputeUnit {
     /// process is held only while its memory is copied. At most [`DRY_RUNS_PER_PROCESS`] run per
     /// process at once (more are refused with [`CuError::Busy`]) and [`DRY_RUNS_AT_ONCE`] on the
     /// node, so dry-runs cannot take every core from real work.
-    pub async fn dry_run(&self, process: &ProcessId, mut message: Value) -> Result<Value, CuError> {
+    pub async fn dry_run(
+        &self,
+        process: &ProcessId,
+        mut message: Value,
+    ) -> Result<ProcessResult, CuError> {
         let _slot = DryRunSlot::take(&self.inner, process)?;
         let _turn = self
             .inner
@@ -375,7 +380,7 @@ impl ComputeUnit {
             let outcome = copy
                 .dry_run(&message.to_string(), &env.to_string())
                 .map_err(|e| CuError::Vm(e.to_string()))?;
-            parse_result(outcome.result_json())
+            parse_result(&outcome)
         })
         .await
         .map_err(|e| CuError::Vm(e.to_string()))?
@@ -450,7 +455,11 @@ impl ComputeUnit {
         Ok(self.inner.store.result_bytes(process, slot)?.is_some())
     }
 
-    fn stored_result(&self, process: &ProcessId, slot: u64) -> Result<Option<Value>, CuError> {
+    fn stored_result(
+        &self,
+        process: &ProcessId,
+        slot: u64,
+    ) -> Result<Option<ProcessResult>, CuError> {
         let bytes = self.inner.store.result_bytes(process, slot)?;
         Ok(bytes.map(|b| store::decode(&b)).transpose()?)
     }
@@ -517,7 +526,7 @@ impl ComputeUnit {
         to: u64,
         limit: usize,
         order: Order,
-    ) -> Result<Vec<(u64, Value)>, CuError> {
+    ) -> Result<Vec<(u64, ProcessResult)>, CuError> {
         let failures = self.failures();
         self.evaluate_through(process, u64::MAX).await?;
         self.settle_stored(failures).await?;
@@ -726,7 +735,7 @@ impl ComputeUnit {
                 .process
                 .handle(&message.to_string(), &env)
                 .map_err(|e| CuError::Vm(e.to_string()))?;
-            let result = parse_result(outcome.result_json())?;
+            let result = parse_result(&outcome)?;
             hot.link = expected;
             hot.next_slot += 1;
             hot.since_checkpoint += 1;
@@ -736,7 +745,6 @@ impl ComputeUnit {
                 // A message the node forwarded carries the crank it belongs to; any other
                 // message starts one.
                 origin: CrankOrigin::of(&item, &hot.record.scheduler),
-                failed: outcome.error().is_some(),
                 result,
             });
         }
@@ -770,14 +778,13 @@ impl ComputeUnit {
                 .process
                 .handle(&message.to_string(), env)
                 .map_err(|e| CuError::Vm(e.to_string()))?;
-            let result = parse_result(outcome.result_json())?;
+            let result = parse_result(&outcome)?;
             hot.cron_through = timestamp;
             hot.since_checkpoint += 1;
             let id = message["Id"].as_str().unwrap_or_default();
             out.push(Evaluated {
                 at: Source::Tick(timestamp),
                 origin: CrankOrigin::tick(id),
-                failed: outcome.error().is_some(),
                 result,
             });
         }
@@ -818,19 +825,14 @@ impl ComputeUnit {
                     continue;
                 }
                 // A failed message leaves no trace: whatever its result lists is not sent.
-                if evaluated.failed {
+                if evaluated.result.failed() {
                     if let ResultOf::Slot(slot) = at {
                         store::results::mark_failed(txn, &process, slot)?;
                     }
                     continue;
                 }
-                if let Some(patches) = evaluated
-                    .result
-                    .get("Patches")
-                    .and_then(Value::as_array)
-                    .filter(|p| !p.is_empty())
-                {
-                    store::merge_patches(txn, &process, patches)?;
+                if !evaluated.result.patches.is_empty() {
+                    store::merge_patches(txn, &process, &evaluated.result.patches)?;
                 }
                 for delivery in
                     crank::deliveries(&sender, evaluated.at, &evaluated.origin, &evaluated.result)
@@ -905,13 +907,12 @@ struct Evaluated {
     at: Source,
     /// The crank this message belongs to and the depth its deliveries will have.
     origin: CrankOrigin,
-    /// Whether the VM failed the message (its state change was rolled back): the one verdict.
-    failed: bool,
-    result: Value,
+    /// Its `failed()` is the VM's verdict (the state change was rolled back).
+    result: ProcessResult,
 }
 
-fn parse_result(json: &str) -> Result<Value, CuError> {
-    serde_json::from_str(json).map_err(|e| CuError::Vm(format!("result is not JSON: {e}")))
+fn parse_result(outcome: &aos_vm::Outcome) -> Result<ProcessResult, CuError> {
+    ProcessResult::from_outcome(outcome).map_err(|e| CuError::Vm(e.to_string()))
 }
 
 /// A dry-run message gets the fields a scheduled one would have, marked read-only.

@@ -1,5 +1,6 @@
 //! `/cu`: results, cron results, dry-runs and state, in AO's camelCase page shape.
 
+use crate::result::ProcessResult;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warp::Filter;
@@ -223,12 +224,12 @@ fn window(q: &ResultsQuery) -> (usize, Order) {
 
 /// One page in AO's CU shape from `rows` already in page order: up to `limit` of them, and
 /// whether there are more (the caller reads one row beyond the page to know).
-fn page(rows: Vec<(u64, Value)>, limit: usize) -> Response {
+fn page(rows: Vec<(u64, ProcessResult)>, limit: usize) -> Response {
     let has_next_page = rows.len() > limit;
     let edges: Vec<Value> = rows
         .into_iter()
         .take(limit)
-        .map(|(key, result)| json!({"cursor": key.to_string(), "node": result}))
+        .map(|(key, result)| json!({"cursor": key.to_string(), "node": result.to_value()}))
         .collect();
     reply::json(
         StatusCode::OK,

@@ -1,6 +1,7 @@
 //! Results of messages (by slot) and of cron ticks (by tick time), the record of failed slots,
 //! and the bounded retention of cron results, behind typed methods.
 
+use crate::result::ProcessResult;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{CRON_RESULTS, FAILED, RESULTS, Store, StoreError, log_key, parse_log_key, records};
@@ -37,7 +38,7 @@ impl Store {
         to: u64,
         limit: usize,
         order: Order,
-    ) -> Result<Vec<(u64, serde_json::Value)>, StoreError> {
+    ) -> Result<Vec<(u64, ProcessResult)>, StoreError> {
         self.range_of(RESULTS, process, from, to, limit, order)
     }
 
@@ -50,7 +51,7 @@ impl Store {
         to: u64,
         limit: usize,
         order: Order,
-    ) -> Result<Vec<(u64, serde_json::Value)>, StoreError> {
+    ) -> Result<Vec<(u64, ProcessResult)>, StoreError> {
         self.range_of(CRON_RESULTS, process, from, to, limit, order)
     }
 
@@ -64,7 +65,7 @@ impl Store {
         to: u64,
         limit: usize,
         order: Order,
-    ) -> Result<Vec<(u64, serde_json::Value)>, StoreError> {
+    ) -> Result<Vec<(u64, ProcessResult)>, StoreError> {
         let txn = self.db().begin_read()?;
         let table = txn.open_table(table)?;
         let (lo, hi) = (log_key(process, from), log_key(process, to));
@@ -90,7 +91,7 @@ pub(crate) fn put_result(
     txn: &WriteTransaction,
     process: &super::ProcessId,
     at: ResultOf,
-    result: &serde_json::Value,
+    result: &ProcessResult,
 ) -> Result<bool, StoreError> {
     let (table, key) = at.table();
     let mut table = txn.open_table(table)?;
@@ -153,11 +154,12 @@ mod tests {
         for at in 1..=10u64 {
             for p in [&mine, &other] {
                 assert!(
-                    put_result(&txn, p, ResultOf::Tick(at * 100), &serde_json::json!({})).unwrap()
+                    put_result(&txn, p, ResultOf::Tick(at * 100), &ProcessResult::default())
+                        .unwrap()
                 );
             }
         }
-        assert!(!put_result(&txn, &mine, ResultOf::Tick(100), &serde_json::json!({})).unwrap());
+        assert!(!put_result(&txn, &mine, ResultOf::Tick(100), &ProcessResult::default()).unwrap());
         assert_eq!(prune_cron_results(&txn, &mine, 3).unwrap(), 7);
         assert_eq!(prune_cron_results(&txn, &mine, 3).unwrap(), 0);
         assert_eq!(prune_cron_results(&txn, &other, 20).unwrap(), 0);

@@ -3,6 +3,7 @@
 
 use aos_units::cu::{ComputeUnit, CuConfig};
 use aos_units::message::{DataItem, Ed25519Signer, ItemDraft, Signer};
+use aos_units::result::ProcessResult;
 use aos_units::store::{ProcessId, Store, Writer};
 use aos_units::su::Scheduler;
 use serde_json::Value;
@@ -49,11 +50,11 @@ pub fn eval_item(me: &Ed25519Signer, process: &ProcessId, code: &str) -> DataIte
     .unwrap()
 }
 
-pub fn output(result: &Value) -> String {
-    match &result["Output"]["data"] {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+pub fn output(result: &ProcessResult) -> String {
+    match result.output.get("data") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => String::new(),
+        Some(other) => other.to_string(),
     }
 }
 
