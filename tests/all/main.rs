@@ -8,5 +8,6 @@ mod crank;
 mod cron;
 mod examples;
 mod http_flow;
+mod modules;
 mod recovery;
 mod support;

@@ -15,6 +15,7 @@ pub mod cron;
 pub mod cu;
 pub mod http;
 pub mod message;
+pub mod module;
 pub mod mu;
 pub mod store;
 pub mod su;
