@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use aos::vm::{AOS_FORMAT, ModuleFormat};
 use aos_units::message::{DataItem, ItemDraft, Signer};
 use aos_units::wallet::Wallet;
 use clap::{Args, Subcommand};
@@ -110,11 +109,5 @@ fn told_format(wasm: &[u8]) -> Result<String> {
     let module = vm
         .load_module(wasm)
         .context("not a module this node runs (give --format to say what it is)")?;
-    Ok(match module.format() {
-        ModuleFormat::Aos => AOS_FORMAT,
-        ModuleFormat::Emscripten32 => "wasm32-unknown-emscripten4",
-        ModuleFormat::Emscripten64 => "wasm64-unknown-emscripten-draft_2024_02_15",
-        other => anyhow::bail!("no Module-Format tag for {other:?}: give --format"),
-    }
-    .to_owned())
+    Ok(aos_units::module::format_tag(module.format()).to_owned())
 }

@@ -256,17 +256,14 @@ async fn the_same_module_item_and_log_give_the_same_memory_on_fresh_nodes() {
         node.node.shutdown().await.unwrap();
         let dir = node.crash().await;
 
-        // Two fresh nodes on copies of that log and module item, each replaying it from slot 0
-        // with its own VM and compiled module.
+        // Two fresh nodes on copies of that log and module item (and their own node keys),
+        // each replaying it from slot 0 in a VM of its own.
         let mut hashes = Vec::new();
         for _ in 0..2 {
             let copy = tempfile::tempdir().unwrap();
             std::fs::copy(dir.path().join("node.redb"), copy.path().join("node.redb")).unwrap();
-            let fresh = TestNode::start_in(copy, |config| {
-                config.cu.ignore_checkpoints = true;
-                config.vm.cache_dir = Some(tempfile::tempdir().unwrap().keep());
-            })
-            .await;
+            let fresh =
+                TestNode::start_in(copy, |config| config.cu.ignore_checkpoints = true).await;
             hashes.push(memory_hash(&fresh, &process).await);
         }
         assert_eq!(hashes[0], hashes[1], "{format}");
@@ -382,4 +379,32 @@ async fn assert_refused(node: &TestNode, me: &Ed25519Signer, id: &str) {
         .unwrap();
     let (status, body) = node.post_item(&spawn).await;
     assert_eq!(status, 422, "a spawn on a refused module: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modules_known_by_hash_keep_working_beside_module_items() {
+    // Stores from before module items hold modules by the sha256 of their wasm; such a module
+    // still spawns, survives a restart and is presented with the format its wasm has.
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([95; 32]);
+    let (wasm32, format) = FORMATS[0];
+    let module = node.node.messenger().compute().add_module(wasm32).unwrap();
+    assert_eq!(module, aos::vm::module_id(wasm32));
+    let process = spawn_on(&node, &me, "by-hash", &module).await;
+    node.eval_ok(&me, &process, "X = 7").await;
+    let dir = node.crash().await;
+    let node = TestNode::start_in(dir, |_| {}).await;
+    assert_eq!(node.eval_ok(&me, &process, "X").await, "7");
+    let seen = gateway_node(&node, &module).await;
+    assert_eq!(tag(&seen, "Module-Format").as_deref(), Some(format));
+    assert_eq!(seen["owner"]["address"], node.info().await["address"]);
+    let default = node.info().await["default_module"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = gateway_node(&node, &default).await;
+    assert_eq!(
+        tag(&seen, "Module-Format").as_deref(),
+        Some(aos::vm::AOS_FORMAT)
+    );
 }

@@ -114,24 +114,33 @@ impl ModuleMeta {
 
     /// A module known by the sha256 of its wasm (the node's built-in module, and modules of
     /// stores older than module items): no item, so its tags are the node's description of it.
-    pub fn of_hash(id: &str) -> Self {
+    pub fn of_hash(id: &str, format: ModuleFormat) -> Self {
         Self {
             id: id.to_owned(),
             owner: None,
-            tags: builtin_tags(),
+            tags: builtin_tags(format),
         }
+    }
+}
+
+/// The `Module-Format` tag naming `format` (for emscripten modules, the newest of its names).
+pub fn format_tag(format: ModuleFormat) -> &'static str {
+    match format {
+        ModuleFormat::Emscripten32 => "wasm32-unknown-emscripten4",
+        ModuleFormat::Emscripten64 => "wasm64-unknown-emscripten-draft_2024_02_15",
+        _ => aos_vm::AOS_FORMAT,
     }
 }
 
 /// The tags of a module known only by its hash. They are constants, not the node's `VmConfig`,
 /// because a process sees them (`ao.env.Module.Tags`): two nodes tuned differently must still
 /// hand a process the same env. The limits are the runtime defaults, which bind such modules.
-pub fn builtin_tags() -> Value {
+pub fn builtin_tags(format: ModuleFormat) -> Value {
     json!([
         {"name": "Data-Protocol", "value": "ao"},
         {"name": "Variant", "value": "ao.TN.1"},
         {"name": "Type", "value": "Module"},
-        {"name": "Module-Format", "value": aos_vm::AOS_FORMAT},
+        {"name": "Module-Format", "value": format_tag(format)},
         {"name": "Input-Encoding", "value": "JSON-1"},
         {"name": "Output-Encoding", "value": "JSON-1"},
         {"name": "Memory-Limit", "value": "256-mb"},
@@ -184,6 +193,17 @@ mod tests {
         assert_eq!(options.compute_limit, Some(9_000_000_000_000));
         let bare = module(&GOOD[..5], b"\0asm");
         assert_eq!(super::options(&bare).unwrap().memory_limit, None);
+    }
+
+    #[test]
+    fn every_format_tag_names_its_format() {
+        for format in [
+            ModuleFormat::Aos,
+            ModuleFormat::Emscripten32,
+            ModuleFormat::Emscripten64,
+        ] {
+            assert_eq!(ModuleFormat::from_tag(format_tag(format)), Some(format));
+        }
     }
 
     #[test]

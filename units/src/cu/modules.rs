@@ -33,7 +33,7 @@ impl ComputeUnit {
         if self.inner.store.module(&raw)?.is_none() {
             self.inner.store.put_module(&raw, bytes)?;
         }
-        let meta = Arc::new(ModuleMeta::of_hash(&id));
+        let meta = Arc::new(ModuleMeta::of_hash(&id, module.format()));
         self.remember(&id, Loaded { module, meta });
         Ok(id)
     }
@@ -66,8 +66,9 @@ impl ComputeUnit {
             || self.inner.store.module(&raw)?.is_some())
     }
 
-    /// The id, owner and tags of a module on this node, without compiling it: what `/graphql`
-    /// answers for it and what a process sees as `ao.env.Module`.
+    /// The id, owner and tags of a module on this node: what `/graphql` answers for it and what
+    /// a process sees as `ao.env.Module`. A module item's come from the item, uncompiled; a
+    /// module known by hash is loaded, since only its wasm tells its format.
     pub fn module_meta(&self, id: &str) -> Result<Option<Arc<ModuleMeta>>, CuError> {
         if let Some(loaded) = self.cached(id) {
             return Ok(Some(loaded.meta));
@@ -79,11 +80,10 @@ impl ComputeUnit {
             let item = stored_item(id, &bytes)?;
             return Ok(Some(Arc::new(ModuleMeta::of_item(&item))));
         }
-        Ok(self
-            .inner
-            .store
-            .module(&raw)?
-            .map(|_| Arc::new(ModuleMeta::of_hash(id))))
+        if self.inner.store.module(&raw)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.loaded(id)?.meta))
     }
 
     /// The compiled module with this id, loading it from the store on first use.
