@@ -89,6 +89,13 @@ impl Node {
             ..config.cu.clone()
         };
         let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, cu_config);
+        // The built-in module stays known by the sha256 of its wasm instead of becoming a module
+        // item signed by this node: a hash is the same on every node with the same build, so
+        // processes spawned on one node's default module run on any other, and every store
+        // written before module items keeps its processes' module ids. A signed item would give
+        // each node key its own id for the same wasm. `/graphql` and `ao.env.Module` present it
+        // with tags all the same (`aos_units::module::builtin_tags`, `Module-Format` =
+        // `aos_vm::AOS_FORMAT`), as a gateway presents a module item.
         let default_module = cu.add_module(aos_vm::DEFAULT_MODULE)?;
         let su = Scheduler::new(store, writer, key.address(), default_module.clone())
             .with_cron_limits(config.cron.clone());

@@ -12,7 +12,7 @@ use crate::batch::{self, BatchOptions};
 use crate::connection::Endpoints;
 use crate::session::{Purpose, Session, SessionOptions};
 use crate::style::Style;
-use crate::{blueprints, bundle, item_cmd, live, node_cmd, repl};
+use crate::{blueprints, bundle, item_cmd, live, module_cmd, node_cmd, repl};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -134,6 +134,9 @@ pub enum Command {
     Item(ItemCommand),
     /// Serve the node (MU, SU, CU) over AO's HTTP API.
     Node(NodeArgs),
+    /// Add modules (AO module items) to a node.
+    #[command(subcommand)]
+    Module(module_cmd::ModuleCommand),
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +226,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Item(ItemCommand::Sign(args))) => item_cmd::sign(&args),
         Some(Command::Item(ItemCommand::Inspect { file })) => item_cmd::inspect(&file),
         Some(Command::Node(args)) => report(with_runtime(|rt| rt.block_on(node_cmd::run(args)))),
+        Some(Command::Module(command)) => {
+            report(with_runtime(|rt| rt.block_on(module_cmd::run(command))))
+        }
         None => report(with_runtime(|rt| shell(cli.shell, rt))),
     }
 }

@@ -1,6 +1,6 @@
 //! `aos-shell` is the user's seat: the `aos` command. It parses arguments, keeps the user's wallet,
 //! runs the interactive REPL and batch scripts against a node (embedded or remote), serves a node
-//! (`aos node`), and offers the item tools (`aos item sign|inspect`).
+//! (`aos node`), offers the item tools (`aos item sign|inspect`) and adds modules (`aos module add`).
 //!
 //! It never computes a result itself: every evaluation is a signed message to a node. The native
 //! Lua it links (mlua) only parses typed input to tell a finished chunk from an unfinished one.
@@ -21,6 +21,7 @@ pub mod connection;
 pub mod dot;
 pub mod item_cmd;
 pub mod live;
+pub mod module_cmd;
 pub mod node_cmd;
 pub mod repl;
 pub mod serve;

@@ -320,7 +320,7 @@ pub fn is_process_id(text: &str) -> bool {
 
 /// `--url`, else the embedded node (served to other shells on the data dir); if another process
 /// holds the store, the node it published.
-async fn connect(
+pub(crate) async fn connect(
     opts: &SessionOptions,
     data_dir: &std::path::Path,
 ) -> Result<(Connection, Option<Serving>)> {

@@ -10,6 +10,7 @@ mod examples;
 mod hot_memory;
 mod http_flow;
 mod limits;
+mod modules;
 mod network;
 mod recovery;
 mod support;

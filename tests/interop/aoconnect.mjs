@@ -1,15 +1,17 @@
 // AO's own JavaScript client, unchanged, against a running `aos node`:
 //
-//   node aoconnect.mjs http://127.0.0.1:PORT
+//   node aoconnect.mjs http://127.0.0.1:PORT [EMSCRIPTEN_MODULE_ID]
 //
 // A freshly generated Arweave (RSA) key signs everything. With the node's URLs in `connect`,
 // aoconnect's spawn, message, result, results, dryrun, monitor and unmonitor must work as they do
 // against AO's own units. One JSON line per step on stdout; the last is {"ok":true}. Any mismatch
-// exits 1 with the reason on stderr.
+// exits 1 with the reason on stderr. Given the id of an emscripten module item on the node (added
+// with `aos module add`), aoconnect also spawns on it and evaluates there.
 import Arweave from "arweave";
 import { connect, createDataItemSigner } from "@permaweb/aoconnect";
 
 const base = process.argv[2];
+const emscriptenModule = process.argv[3];
 if (!base) {
   console.error("usage: node aoconnect.mjs NODE_URL");
   process.exit(2);
@@ -119,5 +121,14 @@ const counted = await ao.message({ process: processId, signer, tags: [tag("Actio
 const tickCount = Number((await ao.result({ message: counted, process: processId })).Output.data);
 check(tickCount >= 2, "the process counted its ticks", tickCount);
 step("monitor", { ticks: tickCount });
+
+// A module item: aoconnect's spawn checks its tags on the gateway, then the process runs there.
+if (emscriptenModule) {
+  const emcc = await ao.spawn({ module: emscriptenModule, scheduler: info.address, signer, tags: [tag("Name", "emcc")] });
+  const evalEmcc = await ao.message({ process: emcc, signer, tags: [tag("Action", "Eval")], data: "6 * 7" });
+  const answered = await ao.result({ message: evalEmcc, process: emcc });
+  check(answered.Output?.data === "42", "an Eval on the emscripten module", answered);
+  step("module", { process: emcc });
+}
 
 console.log(JSON.stringify({ ok: true }));

@@ -22,6 +22,7 @@ pub mod http;
 pub mod limits;
 pub mod location;
 pub mod message;
+pub mod module;
 pub mod mu;
 pub mod result;
 pub mod schedule;

@@ -212,9 +212,18 @@ fn items_signed_with_an_arweave_wallet_verify_in_arbundles() {
 fn aoconnect_drives_a_node_unchanged() {
     let home = tempfile::tempdir().unwrap();
     let (mut node, url) = crate::batch::start_node(&home.path().join("node"), home.path());
+    let added = crate::support::aos(home.path())
+        .args(["module", "add"])
+        .arg(crate::support::repo_root().join("vm/module/emscripten32.wasm"))
+        .args(["--url", &url])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let module = String::from_utf8(added.stdout).unwrap().trim().to_owned();
     let output = Command::new("node")
         .arg("aoconnect.mjs")
         .arg(&url)
+        .arg(&module)
         .current_dir(node_ready())
         .output()
         .expect("node runs");
@@ -227,7 +236,9 @@ fn aoconnect_drives_a_node_unchanged() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(stdout.lines().last(), Some(r#"{"ok":true}"#), "{stdout}");
-    for step in ["spawn", "eval", "message", "results", "dryrun", "monitor"] {
+    for step in [
+        "spawn", "eval", "message", "results", "dryrun", "monitor", "module",
+    ] {
         assert!(
             stdout.contains(&format!(r#""step":"{step}""#)),
             "no {step} step in:\n{stdout}"

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::message::{DataItem, b64};
+use crate::module::ModuleMeta;
 use crate::store::{Assignment, ProcessRecord};
 
 /// The message JSON for `item` at `assignment` in `process`'s log.
@@ -44,34 +45,21 @@ pub fn message_json(
     })
 }
 
-/// The env JSON a process sees with every message.
-pub fn env_json(process: &ProcessRecord) -> Value {
+/// The env JSON a process sees with every message: the process as spawned and its module as
+/// the module item presents it (a module known by hash: the node's constant description).
+pub fn env_json(process: &ProcessRecord, module: &ModuleMeta) -> Value {
+    let mut module_env = json!({"Id": process.module, "Tags": module.tags});
+    if let Some(owner) = &module.owner {
+        module_env["Owner"] = Value::String(owner.clone());
+    }
     json!({
         "Process": {
             "Id": process.id,
             "Owner": process.owner,
             "Tags": process.tags,
         },
-        "Module": {
-            "Id": process.module,
-            "Tags": module_tags(),
-        },
+        "Module": module_env,
     })
-}
-
-/// The tags a module carries (AO keeps them on the module's transaction; ours are built in):
-/// what a process sees in `ao.env.Module` and what the gateway route answers for a module id.
-pub fn module_tags() -> Value {
-    json!([
-        {"name": "Data-Protocol", "value": "ao"},
-        {"name": "Variant", "value": "ao.TN.1"},
-        {"name": "Type", "value": "Module"},
-        {"name": "Module-Format", "value": "wasm32-wasip1-lua54"},
-        {"name": "Input-Encoding", "value": "JSON-1"},
-        {"name": "Output-Encoding", "value": "JSON-1"},
-        {"name": "Memory-Limit", "value": "256-mb"},
-        {"name": "Compute-Limit", "value": "10000000000"},
-    ])
 }
 
 /// AO's data and anchors are text; bytes that are not UTF-8 travel as base64url.

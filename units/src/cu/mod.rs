@@ -7,6 +7,7 @@
 
 mod budget;
 mod input;
+mod modules;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -17,7 +18,7 @@ use thiserror::Error;
 
 use budget::{HotEntry, HotUse};
 pub use budget::{HotMemory, default_hot_memory};
-pub use input::{env_json, message_json, module_tags};
+pub use input::{env_json, message_json};
 
 use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
@@ -37,6 +38,8 @@ pub enum CuError {
     UnknownMessage(String, String),
     #[error("module {0} is not on this node")]
     UnknownModule(String),
+    #[error(transparent)]
+    BadModule(#[from] crate::module::ModuleItemError),
     #[error("hash chain of process {process} breaks at slot {slot}")]
     HashChain { process: String, slot: u64 },
     #[error("the stored message {0} is unreadable: {1}")]
@@ -118,7 +121,8 @@ struct Inner {
     writer: Writer,
     vm: aos_vm::Vm,
     config: CuConfig,
-    modules: Mutex<HashMap<String, aos_vm::Module>>,
+    /// Modules by id (item id or wasm hash), compiled.
+    modules: Mutex<HashMap<String, modules::Loaded>>,
     /// Hot processes, with what least-recently-used eviction needs.
     hot: Mutex<HashMap<ProcessId, HotEntry>>,
     clock: std::sync::atomic::AtomicU64,
@@ -219,43 +223,6 @@ impl ComputeUnit {
                 tracing::warn!("periodic checkpoint: {e}");
             }
         }
-    }
-
-    /// Registers module bytes (stored durably) and returns the module id.
-    pub fn add_module(&self, bytes: &[u8]) -> Result<String, CuError> {
-        let module = self
-            .inner
-            .vm
-            .load_module(bytes)
-            .map_err(|e| CuError::Vm(e.to_string()))?;
-        let id = module.id().to_string();
-        let raw = b64::decode_32(&id).ok_or_else(|| CuError::Vm("module id".into()))?;
-        if self.inner.store.module(&raw)?.is_none() {
-            self.inner.store.put_module(&raw, bytes)?;
-        }
-        self.inner
-            .modules
-            .lock()
-            .expect("modules lock")
-            .insert(id.clone(), module);
-        Ok(id)
-    }
-
-    /// Whether the module with this id is on this node.
-    pub fn has_module(&self, id: &str) -> Result<bool, CuError> {
-        if self
-            .inner
-            .modules
-            .lock()
-            .expect("modules lock")
-            .contains_key(id)
-        {
-            return Ok(true);
-        }
-        Ok(match b64::decode_32(id) {
-            Some(raw) => self.inner.store.module(&raw)?.is_some(),
-            None => false,
-        })
     }
 
     /// The stored result of the message at `slot`, evaluating the log up to there first.
@@ -370,13 +337,14 @@ impl ComputeUnit {
                 .map_err(|e| CuError::Vm(e.to_string()))?;
             (snapshot, hot.process.module().clone(), hot.record.clone())
         };
+        let meta = self.loaded(&record.module)?.meta;
         let vm = self.inner.vm.clone();
         tokio::task::spawn_blocking(move || {
             let mut copy = vm
                 .restore(&module, &snapshot)
                 .map_err(|e| CuError::Vm(e.to_string()))?;
             fill_dry_run_fields(&mut message, &record);
-            let env = env_json(&record);
+            let env = env_json(&record, &meta);
             let outcome = copy
                 .dry_run(&message.to_string(), &env.to_string())
                 .map_err(|e| CuError::Vm(e.to_string()))?;
@@ -462,20 +430,6 @@ impl ComputeUnit {
     ) -> Result<Option<ProcessResult>, CuError> {
         let bytes = self.inner.store.result_bytes(process, slot)?;
         Ok(bytes.map(|b| store::decode(&b)).transpose()?)
-    }
-
-    fn module(&self, id: &str) -> Result<aos_vm::Module, CuError> {
-        if let Some(module) = self.inner.modules.lock().expect("modules lock").get(id) {
-            return Ok(module.clone());
-        }
-        let raw = b64::decode_32(id).ok_or_else(|| CuError::UnknownModule(id.to_owned()))?;
-        let bytes = self
-            .inner
-            .store
-            .module(&raw)?
-            .ok_or_else(|| CuError::UnknownModule(id.to_owned()))?;
-        self.add_module(&bytes)?;
-        self.module(id)
     }
 
     /// The hot slot of `process`, creating an empty one when needed (evaluation then keeps the
@@ -689,7 +643,7 @@ impl ComputeUnit {
         } else {
             self.inner.store.log(process, hot.next_slot, last, budget)?
         };
-        let env = env_json(&hot.record).to_string();
+        let env = env_json(&hot.record, &self.loaded(&hot.record.module)?.meta).to_string();
         let mut out = Vec::with_capacity(log.len());
         let caught_up = log.is_empty() || log.last().is_some_and(|a| a.slot == last);
         // A replay skips what failed before: it left no state, and its result is stored.

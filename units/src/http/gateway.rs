@@ -3,8 +3,10 @@
 //! checks its tags (`Data-Protocol`, `Type=Module`, `Module-Format`, `Input-Encoding`,
 //! `Output-Encoding`) before it sends the spawn.
 //!
-//! Answered honestly from what the node holds: `transactions(ids: …)` finds modules (with the tags
-//! the node's modules really have), processes and messages (with their signed tags and owner).
+//! Answered honestly from what the node holds: `transactions(ids: …)` finds module items (their
+//! signer as owner, their signed tags, as a gateway answers any transaction), modules known by
+//! hash (the node as owner, the node's description as tags: see `crate::module::ModuleMeta`),
+//! processes and messages (with their signed tags and owner).
 //! Ids may come as variables or inline. Every other query gets an empty `transactions` connection,
 //! never invented data.
 
@@ -13,7 +15,6 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::reply;
-use crate::cu::module_tags;
 use crate::message::{DataItem, b64};
 use crate::mu::Messenger;
 
@@ -82,12 +83,12 @@ fn requested_ids(request: &Value) -> Vec<String> {
 
 /// The gateway's view of one id: a module of this node, or a signed item it stores.
 fn transaction(mu: &Messenger, id: &str) -> Option<Value> {
-    let cu = mu.compute();
-    if cu.has_module(id).ok()? {
+    if let Some(module) = mu.compute().module_meta(id).ok()? {
+        let owner = module.owner.clone().unwrap_or_else(|| mu.address());
         return Some(json!({
             "id": id,
-            "owner": {"address": mu.address()},
-            "tags": module_tags(),
+            "owner": {"address": owner},
+            "tags": module.tags,
             "block": null,
         }));
     }

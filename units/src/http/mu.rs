@@ -1,4 +1,5 @@
-//! `/mu`: `POST /` takes a signed item (spawn or message) and answers 202 once it is scheduled;
+//! `/mu`: `POST /` takes a signed item (spawn or message) and answers 202 once it is scheduled,
+//! or a module item (`Type=Module`), answered 202 once it is checked and stored;
 //! `POST`/`DELETE /monitor/{process}` (with a signed item as the body) start and stop real-time
 //! cron ticks.
 
@@ -70,10 +71,10 @@ pub fn routes(
         .then(move |body: bytes::Bytes| {
             let mu = mu.clone();
             async move {
-                match mu.submit(&body).await {
-                    Ok(submitted) => reply::json(
+                match mu.accept(&body).await {
+                    Ok(id) => reply::json(
                         StatusCode::ACCEPTED,
-                        &json!({"id": submitted.id, "message": "Processing DataItem"}),
+                        &json!({"id": id, "message": "Processing DataItem"}),
                     ),
                     Err(e) => reply::error(reply::mu_status(&e), e),
                 }

@@ -50,6 +50,7 @@ pub fn compute_status(e: &CuError) -> StatusCode {
     match e {
         CuError::UnknownProcess(_) | CuError::UnknownMessage(..) => StatusCode::NOT_FOUND,
         CuError::UnknownModule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CuError::BadModule(_) => StatusCode::BAD_REQUEST,
         CuError::Busy(..) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -12,6 +12,7 @@
 //! Monitoring (`monitor`) keeps a process's cron ticks running in real time; see `crate::cron`.
 
 mod lanes;
+mod modules;
 mod monitor;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -134,6 +135,17 @@ impl Messenger {
     pub async fn submit(&self, bytes: &[u8]) -> Result<Submitted, MuError> {
         let item = DataItem::from_bytes(bytes).map_err(MuError::Malformed)?;
         self.submit_item(&item).await
+    }
+
+    /// What `POST /mu` does with any signed item: a module item is stored
+    /// ([`Self::add_module`]), anything else is scheduled ([`Self::submit_item`]). Returns the
+    /// item's id.
+    pub async fn accept(&self, bytes: &[u8]) -> Result<String, MuError> {
+        let item = DataItem::from_bytes(bytes).map_err(MuError::Malformed)?;
+        if crate::module::is_module(&item) {
+            return self.add_module(&item).await;
+        }
+        Ok(self.submit_item(&item).await?.id)
     }
 
     pub async fn submit_item(&self, item: &DataItem) -> Result<Submitted, MuError> {

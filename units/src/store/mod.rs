@@ -6,6 +6,7 @@
 pub(crate) mod checkpoints;
 mod keys;
 pub(crate) mod log;
+mod modules;
 pub(crate) mod monitors;
 pub mod outbox;
 mod records;
@@ -21,6 +22,7 @@ use thiserror::Error;
 pub use checkpoints::Checkpoint;
 pub(crate) use keys::slot_key;
 pub use keys::{ProcessId, log_key, parse_log_key};
+pub(crate) use modules::put_item as put_module_item;
 pub(crate) use records::decode;
 pub use records::{Assignment, Delivery, DeliveryKind, ProcessRecord, Undeliverable};
 pub use results::{Order, ResultOf};
@@ -53,7 +55,7 @@ const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("monitors");
 /// process ‖ slot → the cron-through timestamp (u64 big-endian) ‖ compressed memory snapshot
 /// taken after that slot.
 const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
-/// module id → wasm bytes.
+/// module hash → wasm bytes (module items are in `modules::MODULE_ITEMS`).
 const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
 /// sequence → [`Delivery`] not yet handed to its target's scheduler (see `outbox`).
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
@@ -171,7 +173,7 @@ impl Store {
         txn.open_table(CRON_RESULTS)?;
         txn.open_table(MONITORS)?;
         txn.open_table(CHECKPOINTS)?;
-        txn.open_table(MODULES)?;
+        modules::create_tables(&txn)?;
         txn.open_table(OUTBOX)?;
         txn.open_table(OUTBOX_LANES)?;
         txn.open_table(OUTBOX_CRANKS)?;
@@ -307,18 +309,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    pub fn module(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(MODULES)?;
-        Ok(table.get(&id[..])?.map(|v| v.value().to_vec()))
-    }
-
-    pub fn put_module(&self, id: &[u8; 32], bytes: &[u8]) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
-        txn.open_table(MODULES)?.insert(&id[..], bytes)?;
-        txn.commit()?;
-        Ok(())
     }
 }
