@@ -11,7 +11,7 @@ use crate::repl::{Node, TIMEOUT_MS, ask, process_id, ready, shell, short};
 
 /// A handler that burns about a second of compute per message: a queue of these keeps the
 /// next eval waiting.
-const SLOW: &str = "Handlers.add('slow', 'Slow', function() local t = 0 for i = 1, 1e8 do t = t + i end end) return 'slow' .. ' ready'";
+const SLOW: &str = "Handlers.add('slow', 'Slow', function() local t = 0 for i = 1, 4e7 do t = t + i end end) return 'slow' .. ' ready'";
 
 /// A shell on the embedded node of `data_dir`, with colours as a terminal has them unless
 /// `no_color`.
