@@ -81,6 +81,7 @@ impl ComputeUnit {
     /// process being evaluated is never evicted: one bigger than the budget alone still runs,
     /// and is the first to go once it is idle.
     async fn keep_within_budget(&self) {
+        let _round = self.inner.evicting.lock().await;
         loop {
             let victim = {
                 let hot = self.inner.hot.lock().expect("hot lock");

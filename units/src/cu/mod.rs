@@ -4,8 +4,16 @@
 //! Hot processes stay in memory (bounded); a cold one is restored from its newest checkpoint and
 //! the rest of its log is replayed, checking the hash chain on the way. A result is committed
 //! together with the deliveries it produced (the outbox), so nothing a process sent is lost.
+//!
+//! By concern: `eval` (load, log and ticks through the VM), `commit` (the result commit queue),
+//! `checkpoints`, `budget` (the hot set's bounds), `dry_run`, `input` (messages and env as the
+//! module sees them), `modules`; this file holds the unit's state and its read API.
 
 mod budget;
+mod checkpoints;
+mod commit;
+mod dry_run;
+mod eval;
 mod input;
 mod modules;
 
@@ -18,6 +26,7 @@ use thiserror::Error;
 
 use budget::{HotEntry, HotUse};
 pub use budget::{HotMemory, default_hot_memory};
+pub use dry_run::{DRY_RUNS_AT_ONCE, DRY_RUNS_PER_PROCESS};
 pub use input::{env_json, message_json};
 
 use crate::crank::{self, CrankOrigin, Source};
@@ -138,45 +147,9 @@ struct Inner {
     dry_runs: Mutex<HashMap<ProcessId, usize>>,
     /// Turns for dry-runs node-wide.
     dry_run_turns: tokio::sync::Semaphore,
-}
-
-/// Dry-runs of one process that may run at once.
-pub const DRY_RUNS_PER_PROCESS: usize = 2;
-/// Dry-runs evaluating at once on the node (others wait their turn). One: on a small machine
-/// the other cores stay with the processes' real messages, however many dry-runs are asked.
-pub const DRY_RUNS_AT_ONCE: usize = 1;
-
-/// One of a process's dry-run slots, given back on drop.
-struct DryRunSlot {
-    inner: Arc<Inner>,
-    process: ProcessId,
-}
-
-impl DryRunSlot {
-    fn take(inner: &Arc<Inner>, process: &ProcessId) -> Result<Self, CuError> {
-        let mut running = inner.dry_runs.lock().expect("dry-runs lock");
-        let count = running.entry(*process).or_insert(0);
-        if *count >= DRY_RUNS_PER_PROCESS {
-            return Err(CuError::Busy(*count, process.to_string()));
-        }
-        *count += 1;
-        Ok(Self {
-            inner: inner.clone(),
-            process: *process,
-        })
-    }
-}
-
-impl Drop for DryRunSlot {
-    fn drop(&mut self) {
-        let mut running = self.inner.dry_runs.lock().expect("dry-runs lock");
-        if let Some(count) = running.get_mut(&self.process) {
-            *count -= 1;
-            if *count == 0 {
-                running.remove(&self.process);
-            }
-        }
-    }
+    /// One eviction round at a time: two rounds that each see the hot set one over its bound
+    /// would each evict a process, and evict one too many.
+    evicting: tokio::sync::Mutex<()>,
 }
 
 impl ComputeUnit {
@@ -196,6 +169,7 @@ impl ComputeUnit {
                 failed_commits: Default::default(),
                 dry_runs: Mutex::new(HashMap::new()),
                 dry_run_turns: tokio::sync::Semaphore::new(DRY_RUNS_AT_ONCE),
+                evicting: tokio::sync::Mutex::new(()),
             }),
         };
         if let Some(period) = cu.inner.config.checkpoint_interval
@@ -209,22 +183,6 @@ impl ComputeUnit {
         cu
     }
 
-    /// Holds no strong reference while it sleeps, so a dropped unit lets go of its store.
-    async fn checkpoint_periodically(unit: Weak<Inner>, period: Duration) {
-        let mut ticks = tokio::time::interval(period);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await; // the first tick is immediate
-        loop {
-            ticks.tick().await;
-            let Some(inner) = unit.upgrade() else {
-                return;
-            };
-            if let Err(e) = (Self { inner }).checkpoint_all().await {
-                tracing::warn!("periodic checkpoint: {e}");
-            }
-        }
-    }
-
     /// The stored result of the message at `slot`, evaluating the log up to there first.
     pub async fn result(&self, process: &ProcessId, slot: u64) -> Result<ProcessResult, CuError> {
         if let Some(result) = self.stored_result(process, slot)? {
@@ -235,40 +193,6 @@ impl ComputeUnit {
         self.settle_stored(failures).await?;
         self.stored_result(process, slot)?
             .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
-    }
-
-    /// Waits until every result commit queued so far is done, so what was evaluated (results
-    /// and the deliveries they produced) can be read from the store.
-    pub async fn settle(&self) {
-        let target = *self.inner.queued.lock().expect("queued lock");
-        let mut durable = self.inner.durable.subscribe();
-        // Only fails if the sender is gone, which cannot happen while `self` holds it.
-        let _ = durable.wait_for(|done| *done >= target).await;
-    }
-
-    /// [`Self::settle`], then an error if a result commit failed since `failures` was read: what
-    /// was computed is not in the store (it is computed again on the next read).
-    async fn settle_stored(&self, failures: u64) -> Result<(), CuError> {
-        self.settle().await;
-        if self.failures() != failures {
-            return Err(CuError::Store(StoreError::Db(
-                "results were computed but could not be stored; they will be computed again".into(),
-            )));
-        }
-        Ok(())
-    }
-
-    /// How many queued result commits have failed since this unit started.
-    fn failures(&self) -> u64 {
-        self.inner
-            .failed_commits
-            .load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// A receiver that changes whenever a result commit is done (the messenger's cranker
-    /// listens to it: new deliveries may be in the outbox).
-    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.durable.subscribe()
     }
 
     /// The result of `message` in `process`.
@@ -306,54 +230,6 @@ impl ComputeUnit {
             .results_range(process, from, to, limit, order)?)
     }
 
-    /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
-    /// It runs on a copy of the process, so it never holds up the process's real messages: the
-    /// process is held only while its memory is copied. At most [`DRY_RUNS_PER_PROCESS`] run per
-    /// process at once (more are refused with [`CuError::Busy`]) and [`DRY_RUNS_AT_ONCE`] on the
-    /// node, so dry-runs cannot take every core from real work.
-    pub async fn dry_run(
-        &self,
-        process: &ProcessId,
-        mut message: Value,
-    ) -> Result<ProcessResult, CuError> {
-        let _slot = DryRunSlot::take(&self.inner, process)?;
-        let _turn = self
-            .inner
-            .dry_run_turns
-            .acquire()
-            .await
-            .map_err(|e| CuError::Vm(e.to_string()))?;
-        let record = self.record(process)?;
-        let last = record.next_slot.saturating_sub(1);
-        let slot = self.evaluate_through(process, last).await?;
-        let (snapshot, module, record) = {
-            let guard = slot.lock().await;
-            let hot = guard
-                .as_ref()
-                .expect("evaluate_through leaves the process hot");
-            let snapshot = hot
-                .process
-                .snapshot()
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            (snapshot, hot.process.module().clone(), hot.record.clone())
-        };
-        let meta = self.loaded(&record.module)?.meta;
-        let vm = self.inner.vm.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut copy = vm
-                .restore(&module, &snapshot)
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            fill_dry_run_fields(&mut message, &record);
-            let env = env_json(&record, &meta);
-            let outcome = copy
-                .dry_run(&message.to_string(), &env.to_string())
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            parse_result(&outcome)
-        })
-        .await
-        .map_err(|e| CuError::Vm(e.to_string()))?
-    }
-
     /// What the process published with `patch@1.0` sends (the newest value of each key), after
     /// evaluating its log to the end.
     pub async fn patches(&self, process: &ProcessId) -> Result<Value, CuError> {
@@ -378,37 +254,6 @@ impl ComputeUnit {
             .snapshot()
             .map_err(|e| CuError::Vm(e.to_string()))?;
         Ok(snapshot.to_bytes())
-    }
-
-    /// The slot of the newest stored checkpoint of `process`, if any.
-    pub fn checkpoint_slot(&self, process: &ProcessId) -> Result<Option<u64>, CuError> {
-        Ok(self.newest_checkpoint(process)?.map(|c| c.slot))
-    }
-
-    /// Writes a checkpoint for every hot process that moved since its last one (graceful shutdown).
-    /// A process whose checkpoint is refused leaves the hot set (its state may cover results
-    /// that were never stored; it is recomputed on next use); the others are still checkpointed.
-    pub async fn checkpoint_all(&self) -> Result<(), CuError> {
-        let slots: Vec<(ProcessId, HotSlot)> = self
-            .inner
-            .hot
-            .lock()
-            .expect("hot lock")
-            .iter()
-            .map(|(p, entry)| (*p, entry.slot.clone()))
-            .collect();
-        let mut first_error = None;
-        for (process, slot) in slots {
-            let mut guard = slot.lock().await;
-            if let Some(hot) = guard.as_mut()
-                && hot.since_checkpoint > 0
-                && let Err(e) = self.checkpoint(&process, hot).await
-            {
-                *guard = None;
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
     }
 
     fn record(&self, process: &ProcessId) -> Result<ProcessRecord, CuError> {
@@ -449,11 +294,6 @@ impl ComputeUnit {
         entry.slot.clone()
     }
 
-    /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
-    async fn evaluate_through(&self, process: &ProcessId, slot: u64) -> Result<HotUse, CuError> {
-        self.evaluate(process, slot, None).await
-    }
-
     /// Evaluates the whole log of `process` and then every cron tick due at or before `fence`,
     /// which must be a time before which the scheduler will place no more messages (see
     /// [`crate::su::Scheduler::advance`]). Returns when the next tick is due, if the process has a
@@ -489,412 +329,4 @@ impl ComputeUnit {
             .store
             .cron_results_range(process, from, to, limit, order)?)
     }
-
-    async fn evaluate(
-        &self,
-        process: &ProcessId,
-        slot: u64,
-        fence: Option<u64>,
-    ) -> Result<HotUse, CuError> {
-        let hot_slot = self.hot_slot(process);
-        let mut guard = hot_slot.clone().lock_owned().await;
-        if guard.is_none() {
-            *guard = Some(self.load(process).await?);
-        }
-        loop {
-            let hot = guard.as_mut().expect("loaded above");
-            let ticks_due = fence.is_some_and(|f| {
-                hot.cron
-                    .as_ref()
-                    .is_some_and(|c| c.next_after(hot.cron_through).is_some_and(|t| t <= f))
-            });
-            if hot.next_slot > slot && !ticks_due {
-                break;
-            }
-            let this = self.clone();
-            let pid = *process;
-            let mut taken = guard.take().expect("loaded above");
-            // Evaluate everything already scheduled, not just up to `slot`: callers waiting for
-            // later slots are queued behind this lock, and one big batch shares one commit.
-            let (back, evaluated) = tokio::task::spawn_blocking(move || {
-                let step = this.evaluate_batch(&pid, &mut taken, u64::MAX, fence);
-                (taken, step)
-            })
-            .await
-            .map_err(|e| CuError::Vm(e.to_string()))?;
-            *guard = Some(back);
-            let batch = evaluated?;
-            let hot = guard.as_mut().expect("put back above");
-            let progressed = !batch.is_empty();
-            self.queue_commit(process, batch);
-            if hot.since_checkpoint >= self.inner.config.checkpoint_every
-                && let Err(e) = self.checkpoint(process, hot).await
-            {
-                *guard = None;
-                return Err(e);
-            }
-            if hot.next_slot == hot.record.next_slot {
-                // The record we hold may be stale: refresh to see newly scheduled messages.
-                hot.record = self.record(process)?;
-                if hot.next_slot == hot.record.next_slot && !progressed {
-                    break;
-                }
-            }
-        }
-        let bytes = guard
-            .as_ref()
-            .map_or(0, |hot| hot.process.memory_len() as u64);
-        drop(guard);
-        self.note_memory(process, &hot_slot, bytes);
-        Ok(HotUse {
-            slot: Some(hot_slot),
-            cu: self.clone(),
-        })
-    }
-
-    /// Restores the newest checkpoint (or spawns fresh); replay happens in `evaluate_through`.
-    async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
-        let record = self.record(process)?;
-        let module = self.module(&record.module)?;
-        // The scheduler refuses spawns whose limits are not limits; a process stored before it
-        // did runs under the module's.
-        let module = match ProcessLimits::of_tags(&record.tags) {
-            Ok(limits) => limits.apply(&module),
-            Err(e) => {
-                tracing::warn!(%process, "ignoring the spawn's limits: {e}");
-                module
-            }
-        };
-        let checkpoint = if self.inner.config.ignore_checkpoints {
-            None
-        } else {
-            self.newest_checkpoint(process)?
-        };
-        let vm = self.inner.vm.clone();
-        let failures_seen = self.failures();
-        tokio::task::spawn_blocking(move || {
-            let (instance, next_slot, link, cron_through) = match checkpoint {
-                Some(checkpoint) => {
-                    let snapshot = aos_vm::Snapshot::from_bytes(&checkpoint.snapshot)
-                        .map_err(|e| CuError::Vm(e.to_string()))?;
-                    let instance = vm
-                        .restore(&module, &snapshot)
-                        .map_err(|e| CuError::Vm(e.to_string()))?;
-                    (
-                        instance,
-                        checkpoint.slot + 1,
-                        checkpoint.link,
-                        checkpoint.cron_through,
-                    )
-                }
-                None => {
-                    let instance = vm.spawn(&module).map_err(|e| CuError::Vm(e.to_string()))?;
-                    (instance, 0, [0; 32], 0)
-                }
-            };
-            Ok(Hot {
-                process: instance,
-                cron: CronSchedule::of(&record),
-                record,
-                next_slot,
-                link,
-                since_checkpoint: 0,
-                cron_through,
-                failures_seen,
-            })
-        })
-        .await
-        .map_err(|e| CuError::Vm(e.to_string()))?
-    }
-
-    fn newest_checkpoint(&self, process: &ProcessId) -> Result<Option<StoredCheckpoint>, CuError> {
-        let Some(checkpoint) = self.inner.store.newest_checkpoint(process)? else {
-            return Ok(None);
-        };
-        let slot = checkpoint.slot;
-        let log = self.inner.store.log(process, slot, slot, 1)?;
-        let assignment = log.first().ok_or_else(|| {
-            StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
-        })?;
-        let link = b64::decode_32(&assignment.hash_chain)
-            .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
-        Ok(Some(StoredCheckpoint {
-            slot,
-            link,
-            cron_through: checkpoint.cron_through,
-            snapshot: checkpoint.snapshot,
-        }))
-    }
-
-    /// Evaluates up to `config.batch` messages (at most through slot `through`), each preceded by
-    /// the cron ticks due at or before its timestamp; with `fence`, then also the ticks due at or
-    /// before it. Runs on a blocking thread.
-    fn evaluate_batch(
-        &self,
-        process: &ProcessId,
-        hot: &mut Hot,
-        through: u64,
-        fence: Option<u64>,
-    ) -> Result<Vec<Evaluated>, CuError> {
-        let budget = self.inner.config.batch;
-        let last = through.min(hot.record.next_slot.saturating_sub(1));
-        let log = if hot.next_slot > last || hot.next_slot >= hot.record.next_slot {
-            Vec::new()
-        } else {
-            self.inner.store.log(process, hot.next_slot, last, budget)?
-        };
-        let env = env_json(&hot.record, &self.loaded(&hot.record.module)?.meta).to_string();
-        let mut out = Vec::with_capacity(log.len());
-        let caught_up = log.is_empty() || log.last().is_some_and(|a| a.slot == last);
-        // A replay skips what failed before: it left no state, and its result is stored.
-        let failed = match (log.first(), log.last()) {
-            (Some(first), Some(last)) => self
-                .inner
-                .store
-                .failed_slots(process, first.slot, last.slot)?,
-            _ => Default::default(),
-        };
-        for assignment in log {
-            self.evaluate_ticks(process, hot, assignment.timestamp, &env, &mut out, budget)?;
-            if out.len() >= budget {
-                return Ok(out);
-            }
-            let id = b64::decode_32(&assignment.message)
-                .ok_or_else(|| StoreError::Corrupt("message id".into()))?;
-            let expected = if assignment.slot == 0 {
-                first_link(process)
-            } else {
-                next_link(&hot.link, &id)
-            };
-            if assignment.slot != hot.next_slot || b64::encode(expected) != assignment.hash_chain {
-                return Err(CuError::HashChain {
-                    process: process.to_string(),
-                    slot: assignment.slot,
-                });
-            }
-            if failed.contains(&assignment.slot) {
-                hot.link = expected;
-                hot.next_slot += 1;
-                hot.cron_through = hot.cron_through.max(assignment.timestamp);
-                continue;
-            }
-            let bytes = self.inner.store.message(&id)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("message {} missing", assignment.message))
-            })?;
-            let item = DataItem::from_bytes(&bytes).map_err(|e| {
-                CuError::BadStoredMessage(assignment.message.clone(), e.to_string())
-            })?;
-            let message = message_json(&item, &assignment, &hot.record, false);
-            let outcome = hot
-                .process
-                .handle(&message.to_string(), &env)
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            let result = parse_result(&outcome)?;
-            hot.link = expected;
-            hot.next_slot += 1;
-            hot.since_checkpoint += 1;
-            hot.cron_through = hot.cron_through.max(assignment.timestamp);
-            out.push(Evaluated {
-                at: Source::Slot(assignment.slot),
-                // A message the node forwarded carries the crank it belongs to; any other
-                // message starts one.
-                origin: CrankOrigin::of(&item, &hot.record.scheduler),
-                result,
-            });
-        }
-        if let Some(fence) = fence
-            && caught_up
-            && out.len() < budget
-        {
-            self.evaluate_ticks(process, hot, fence, &env, &mut out, budget)?;
-        }
-        Ok(out)
-    }
-
-    /// Evaluates the ticks due after `hot.cron_through` and at or before `through`, while `out`
-    /// has room.
-    fn evaluate_ticks(
-        &self,
-        process: &ProcessId,
-        hot: &mut Hot,
-        through: u64,
-        env: &str,
-        out: &mut Vec<Evaluated>,
-        budget: usize,
-    ) -> Result<(), CuError> {
-        let Some(schedule) = hot.cron.clone() else {
-            return Ok(());
-        };
-        let room = budget.saturating_sub(out.len());
-        for (ordinal, timestamp) in schedule.ticks(hot.cron_through, through).take(room) {
-            let message = tick_message(&hot.record, &schedule, process, ordinal, timestamp);
-            let outcome = hot
-                .process
-                .handle(&message.to_string(), env)
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            let result = parse_result(&outcome)?;
-            hot.cron_through = timestamp;
-            hot.since_checkpoint += 1;
-            let id = message["Id"].as_str().unwrap_or_default();
-            out.push(Evaluated {
-                at: Source::Tick(timestamp),
-                origin: CrankOrigin::tick(id),
-                result,
-            });
-        }
-        if out.len() < budget {
-            // Every tick up to `through` is done, including the stretch after the last one.
-            hot.cron_through = hot.cron_through.max(through);
-        }
-        Ok(())
-    }
-
-    /// Queues a batch of results with their deliveries as one commit, without waiting for it:
-    /// the next batch evaluates while this one is written. Readers wait with [`Self::settle`].
-    /// Slots whose result is already stored (a replay after restart) are skipped: their
-    /// deliveries were made back then. If the commit fails, the process leaves the hot set, so
-    /// its next use recomputes from the store what was lost.
-    fn queue_commit(&self, process: &ProcessId, batch: Vec<Evaluated>) {
-        if batch.is_empty() {
-            return;
-        }
-        let process = *process;
-        let keep_ticks = self.inner.config.cron_results_kept;
-        let has_ticks = batch.iter().any(|e| matches!(e.at, Source::Tick(_)));
-        let job = move |txn: &store::WriteTxn| {
-            if has_ticks {
-                store::results::prune_cron_results(
-                    txn,
-                    &process,
-                    keep_ticks.saturating_sub(batch.len()),
-                )?;
-            }
-            let sender = process.to_string();
-            for evaluated in batch {
-                let at = match evaluated.at {
-                    Source::Slot(slot) => ResultOf::Slot(slot),
-                    Source::Tick(timestamp) => ResultOf::Tick(timestamp),
-                };
-                if !store::results::put_result(txn, &process, at, &evaluated.result)? {
-                    continue;
-                }
-                // A failed message leaves no trace: whatever its result lists is not sent.
-                if evaluated.result.failed() {
-                    if let ResultOf::Slot(slot) = at {
-                        store::results::mark_failed(txn, &process, slot)?;
-                    }
-                    continue;
-                }
-                if !evaluated.result.patches.is_empty() {
-                    store::merge_patches(txn, &process, &evaluated.result.patches)?;
-                }
-                for delivery in
-                    crank::deliveries(&sender, evaluated.at, &evaluated.origin, &evaluated.result)
-                {
-                    store::outbox::push(txn, &delivery)?;
-                }
-            }
-            Ok(())
-        };
-        let (number, committed) = {
-            let mut queued = self.inner.queued.lock().expect("queued lock");
-            *queued += 1;
-            (*queued, self.inner.writer.enqueue(job))
-        };
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            if let Err(e) = committed.await {
-                tracing::error!(%process, "results were not stored: {e}");
-                inner
-                    .failed_commits
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                inner.hot.lock().expect("hot lock").remove(&process);
-            }
-            inner
-                .durable
-                .send_modify(|done| *done = (*done).max(number));
-        });
-    }
-
-    async fn checkpoint(&self, process: &ProcessId, hot: &mut Hot) -> Result<(), CuError> {
-        if hot.next_slot == 0 {
-            return Ok(());
-        }
-        // Only over results that are stored: wait for the queued commits, and give up if one
-        // failed since this state was loaded (the caller then drops the state, and the process
-        // is recomputed from the previous checkpoint, storing what was lost).
-        self.settle().await;
-        if self.failures() != hot.failures_seen {
-            return Err(CuError::Store(StoreError::Db(
-                "a result commit failed; checkpoint not taken".into(),
-            )));
-        }
-        let checkpoint = store::Checkpoint {
-            slot: hot.next_slot - 1,
-            cron_through: hot.cron_through,
-            snapshot: hot
-                .process
-                .snapshot()
-                .map_err(|e| CuError::Vm(e.to_string()))?
-                .to_bytes(),
-        };
-        let process = *process;
-        self.inner
-            .writer
-            .write(move |txn| store::checkpoints::replace(txn, &process, &checkpoint))
-            .await?;
-        hot.since_checkpoint = 0;
-        Ok(())
-    }
-}
-
-/// A stored checkpoint with the hash-chain link it continues from.
-struct StoredCheckpoint {
-    slot: u64,
-    /// The hash-chain link at `slot`.
-    link: [u8; 32],
-    cron_through: u64,
-    snapshot: Vec<u8>,
-}
-
-struct Evaluated {
-    at: Source,
-    /// The crank this message belongs to and the depth its deliveries will have.
-    origin: CrankOrigin,
-    /// Its `failed()` is the VM's verdict (the state change was rolled back).
-    result: ProcessResult,
-}
-
-fn parse_result(outcome: &aos_vm::Outcome) -> Result<ProcessResult, CuError> {
-    ProcessResult::from_outcome(outcome).map_err(|e| CuError::Vm(e.to_string()))
-}
-
-/// A dry-run message gets the fields a scheduled one would have, marked read-only.
-fn fill_dry_run_fields(message: &mut Value, record: &ProcessRecord) {
-    if !message.is_object() {
-        *message = Value::Object(Default::default());
-    }
-    let defaults = [
-        ("Id", Value::String("dry-run".into())),
-        ("Target", Value::String(record.id.clone())),
-        ("Owner", Value::String(String::new())),
-        ("Tags", Value::Array(Vec::new())),
-        ("Data", Value::String(String::new())),
-        ("Timestamp", Value::from(record.last_timestamp)),
-        (
-            "Block-Height",
-            Value::from(crate::su::block_height(record.last_timestamp)),
-        ),
-        ("Nonce", Value::from(record.next_slot)),
-        ("Module", Value::String(record.module.clone())),
-    ];
-    let map = message.as_object_mut().expect("made an object above");
-    for (key, value) in defaults {
-        map.entry(key).or_insert(value);
-    }
-    if !map.contains_key("From") {
-        let owner = map.get("Owner").cloned().unwrap_or(Value::Null);
-        map.insert("From".into(), owner);
-    }
-    map.insert("Read-Only".into(), Value::Bool(true));
 }

@@ -1,0 +1,125 @@
+//! Dry-runs: a message evaluated on a copy of the process and forgotten, bounded per process
+//! and node-wide so they cannot hold up real work.
+
+use super::eval::parse_result;
+use super::*;
+
+impl ComputeUnit {
+    /// Evaluates `message` against the process's current state and forgets it: nothing is stored.
+    /// It runs on a copy of the process, so it never holds up the process's real messages: the
+    /// process is held only while its memory is copied. At most [`DRY_RUNS_PER_PROCESS`] run per
+    /// process at once (more are refused with [`CuError::Busy`]) and [`DRY_RUNS_AT_ONCE`] on the
+    /// node, so dry-runs cannot take every core from real work.
+    pub async fn dry_run(
+        &self,
+        process: &ProcessId,
+        mut message: Value,
+    ) -> Result<ProcessResult, CuError> {
+        let _slot = DryRunSlot::take(&self.inner, process)?;
+        let _turn = self
+            .inner
+            .dry_run_turns
+            .acquire()
+            .await
+            .map_err(|e| CuError::Vm(e.to_string()))?;
+        let record = self.record(process)?;
+        let last = record.next_slot.saturating_sub(1);
+        let slot = self.evaluate_through(process, last).await?;
+        let (snapshot, module, record) = {
+            let guard = slot.lock().await;
+            let hot = guard
+                .as_ref()
+                .expect("evaluate_through leaves the process hot");
+            let snapshot = hot
+                .process
+                .snapshot()
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            (snapshot, hot.process.module().clone(), hot.record.clone())
+        };
+        let meta = self.loaded(&record.module)?.meta;
+        let vm = self.inner.vm.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut copy = vm
+                .restore(&module, &snapshot)
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            fill_dry_run_fields(&mut message, &record);
+            let env = env_json(&record, &meta);
+            let outcome = copy
+                .dry_run(&message.to_string(), &env.to_string())
+                .map_err(|e| CuError::Vm(e.to_string()))?;
+            parse_result(&outcome)
+        })
+        .await
+        .map_err(|e| CuError::Vm(e.to_string()))?
+    }
+}
+
+/// Dry-runs of one process that may run at once.
+pub const DRY_RUNS_PER_PROCESS: usize = 2;
+
+/// Dry-runs evaluating at once on the node (others wait their turn). One: on a small machine
+/// the other cores stay with the processes' real messages, however many dry-runs are asked.
+pub const DRY_RUNS_AT_ONCE: usize = 1;
+
+/// One of a process's dry-run slots, given back on drop.
+pub(super) struct DryRunSlot {
+    inner: Arc<Inner>,
+    process: ProcessId,
+}
+
+impl DryRunSlot {
+    pub(super) fn take(inner: &Arc<Inner>, process: &ProcessId) -> Result<Self, CuError> {
+        let mut running = inner.dry_runs.lock().expect("dry-runs lock");
+        let count = running.entry(*process).or_insert(0);
+        if *count >= DRY_RUNS_PER_PROCESS {
+            return Err(CuError::Busy(*count, process.to_string()));
+        }
+        *count += 1;
+        Ok(Self {
+            inner: inner.clone(),
+            process: *process,
+        })
+    }
+}
+
+impl Drop for DryRunSlot {
+    fn drop(&mut self) {
+        let mut running = self.inner.dry_runs.lock().expect("dry-runs lock");
+        if let Some(count) = running.get_mut(&self.process) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.process);
+            }
+        }
+    }
+}
+
+/// A dry-run message gets the fields a scheduled one would have, marked read-only.
+pub(super) fn fill_dry_run_fields(message: &mut Value, record: &ProcessRecord) {
+    if !message.is_object() {
+        *message = Value::Object(Default::default());
+    }
+    let defaults = [
+        ("Id", Value::String("dry-run".into())),
+        ("Target", Value::String(record.id.clone())),
+        ("Owner", Value::String(String::new())),
+        ("Tags", Value::Array(Vec::new())),
+        ("Data", Value::String(String::new())),
+        ("Timestamp", Value::from(record.last_timestamp)),
+        (
+            "Block-Height",
+            Value::from(crate::su::block_height(record.last_timestamp)),
+        ),
+        ("Nonce", Value::from(record.next_slot)),
+        ("Module", Value::String(record.module.clone())),
+    ];
+    let map = message.as_object_mut().expect("made an object above");
+    for (key, value) in defaults {
+        map.entry(key).or_insert(value);
+    }
+    if !map.contains_key("From") {
+        let owner = map.get("Owner").cloned().unwrap_or(Value::Null);
+        map.insert("From".into(), owner);
+    }
+    map.insert("Read-Only".into(), Value::Bool(true));
+}
