@@ -10,4 +10,5 @@ mod examples;
 mod http_flow;
 mod network;
 mod recovery;
+mod route;
 mod support;

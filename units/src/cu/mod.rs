@@ -776,7 +776,7 @@ impl ComputeUnit {
                 at: Source::Slot(assignment.slot),
                 // A message the node forwarded carries the crank it belongs to; any other
                 // message starts one.
-                origin: CrankOrigin::of(&item, &hot.record.scheduler),
+                origin: CrankOrigin::of(&item, &hot.record),
                 failed: outcome.error().is_some(),
                 result,
             });

@@ -1,4 +1,6 @@
-//! `/su`: the scheduler's log, in AO's snake_case page shape.
+//! `/su`: the scheduler's log, in AO's snake_case page shape, and `POST /` (the raw signed item),
+//! where other nodes' messengers hand over items for processes scheduled here. Asked about a
+//! process it does not schedule, the SU answers 307 to the owner's SU when it knows it.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -6,9 +8,9 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::reply;
+use super::{MAX_BODY, reply};
 use crate::message::{DataItem, b64};
-use crate::mu::Messenger;
+use crate::mu::{Messenger, MuError, RouteError};
 use crate::store::{Assignment, ProcessId};
 
 #[derive(Debug, Deserialize)]
@@ -82,14 +84,32 @@ pub fn routes(
         });
     let process = warp::path!("processes" / String).and(warp::get()).map({
         let mu = mu.clone();
-        move |id: String| process_info(&mu, &id)
+        move |id: String| {
+            elsewhere(&mu, &id, &format!("/processes/{id}"))
+                .unwrap_or_else(|| process_info(&mu, &id))
+        }
     });
+    let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let by_id = warp::path!(String)
         .and(warp::get())
         .and(warp::query::<LogQuery>())
-        .map(move |id: String, q: LogQuery| match &q.process_id {
-            Some(process) => message(&mu, &id, process),
-            None => log_page(&mu, &id, &q),
+        .and(raw_query)
+        .map({
+            let mu = mu.clone();
+            move |id: String, q: LogQuery, raw: String| match &q.process_id {
+                Some(process) => elsewhere(&mu, process, &format!("/{id}?{raw}"))
+                    .unwrap_or_else(|| message(&mu, &id, process)),
+                None => elsewhere(&mu, &id, &format!("/{id}?{raw}"))
+                    .unwrap_or_else(|| log_page(&mu, &id, &q)),
+            }
+        });
+    let write = warp::path::end()
+        .and(warp::post())
+        .and(warp::body::content_length_limit(MAX_BODY))
+        .and(warp::body::bytes())
+        .then(move |body: bytes::Bytes| {
+            let mu = mu.clone();
+            async move { write(&mu, &body).await }
         });
     info.or(timestamp)
         .unify()
@@ -99,6 +119,38 @@ pub fn routes(
         .unify()
         .or(by_id)
         .unify()
+        .or(write)
+        .unify()
+}
+
+/// `POST /`: schedules a signed item here, answering once it is committed; one for another
+/// node's process is redirected (307) to that node's SU.
+async fn write(mu: &Messenger, body: &[u8]) -> Response {
+    match mu.submit_to_scheduler(body).await {
+        Ok(submitted) => reply::json(
+            StatusCode::CREATED,
+            &json!({"id": submitted.id, "process": submitted.process, "slot": submitted.slot}),
+        ),
+        Err(MuError::Route(RouteError::Elsewhere { url, process, .. })) => {
+            reply::redirect(&url, format!("process {process} is scheduled at {url}"))
+        }
+        Err(e) => reply::error(reply::mu_status(&e), e),
+    }
+}
+
+/// A 307 to the owner's SU (`path` under it) when `id` names a process scheduled elsewhere that
+/// this node knows of. Only what is known already: a redirect never sets off a lookup.
+fn elsewhere(mu: &Messenger, id: &str, path: &str) -> Option<Response> {
+    let process = ProcessId::parse(id)?;
+    if mu.scheduler().store().process(&process).ok()?.is_some() {
+        return None;
+    }
+    let url = mu.known_owner_url(&process)?;
+    let path = path.trim_end_matches('?');
+    Some(reply::redirect(
+        &format!("{url}{path}"),
+        format!("process {id} is scheduled at {url}"),
+    ))
 }
 
 fn now_ms() -> u64 {
