@@ -5,12 +5,17 @@
 //! that node is down.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use aos_units::location::SchedulerLocation;
 use aos_units::message::{Ed25519Signer, ItemDraft, Signer};
 use aos_units::store::ProcessId;
+use aos_units::wallet::Wallet;
 use serde_json::Value;
 
+use crate::network::{Answer, Handler, fake_server};
 use crate::support::{COUNT_HELLOS, TestNode};
 
 /// Peering every other node, pulling their records often.
@@ -472,4 +477,82 @@ async fn deliveries_to_a_node_that_is_down_wait_and_others_go_at_once() {
     let (_, crank): (u16, Value) = net.node(0).get(&format!("/mu/crank/{both}")).await;
     assert_eq!(crank["done"], true, "{crank}");
     assert_eq!(crank["pending"], serde_json::json!([]), "{crank}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_whose_acknowledgement_was_lost_is_not_made_twice() {
+    let net = Net::start(2).await;
+    let (a, b) = (net.node(0), net.node(1));
+    let me = Ed25519Signer::from_secret([68; 32]);
+    let sender = spawn_trusting_all(&net, 0, &me).await;
+    let sink = spawn_trusting_all(&net, 1, &me).await;
+    b.eval_ok(&me, &sink, COUNT_HELLO_IDS).await;
+
+    // A proxy in front of B that passes everything on but loses B's answer to the first item
+    // posted: B has it, A does not know.
+    let posts = Arc::new(AtomicUsize::new(0));
+    let handler: Handler = {
+        let (posts, b_url) = (posts.clone(), b.url.clone());
+        Arc::new(move |method: String, path: String, body: Vec<u8>| {
+            let (posts, url) = (posts.clone(), format!("{b_url}{path}"));
+            Box::pin(async move {
+                let http = reqwest::Client::new();
+                let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let post = method == reqwest::Method::POST;
+                let answer = http.request(method, url).body(body).send().await.unwrap();
+                let status = answer.status().as_u16();
+                let body = answer.bytes().await.unwrap().to_vec();
+                if post && posts.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return (502, br#"{"error":"lost on the way"}"#.to_vec());
+                }
+                (status, body)
+            }) as Answer
+        })
+    };
+    let proxy = fake_server(handler).await;
+    // B's own key signs a newer record sending A through the proxy.
+    let b_key = Wallet::load(&b._dir.path().join("node-wallet.json")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let record = SchedulerLocation::sign(
+        b_key.ed25519_signer().unwrap(),
+        &format!("{proxy}/su"),
+        3_600_000,
+        now + 1000,
+    )
+    .unwrap();
+    assert!(
+        a.node
+            .info()
+            .locations
+            .offer(record, Some(&net.address(1)), now)
+            .unwrap()
+    );
+
+    let hello = a
+        .send(
+            &me,
+            &sender,
+            &[("Action", "Eval")],
+            &format!(r#"Send({{ Target = "{sink}", Action = "Hello", N = "1" }})"#),
+        )
+        .await;
+    a.settle(&hello).await;
+    assert!(posts.load(Ordering::SeqCst) >= 2, "A tried again");
+    assert!(a.node.messenger().undeliverable().unwrap().is_empty());
+    let got = b
+        .eventually(
+            &me,
+            &sink,
+            "return Got .. ' ' .. Distinct",
+            "1 1",
+            Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(got, "1 1", "delivered once");
+    let hellos = log_ids(b, &sink).len();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(log_ids(b, &sink).len(), hellos, "and not again");
 }
