@@ -203,6 +203,35 @@ async fn a_message_for_another_nodes_process_posted_to_this_mu_is_in_the_owners_
     let (status, page) = a.get(&format!("/su/{on_b}")).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["edges"][0]["node"]["message"]["id"], on_b);
+    // A's CU cannot compute B's process, says so and sends the client to B's CU.
+    let path = format!("/cu/result/{}?process-id={on_b}", hello.id());
+    let asked = no_redirects
+        .get(format!("{}{path}", a.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 307);
+    assert_eq!(
+        asked.headers()["location"].to_str().unwrap(),
+        format!("{}{path}", b.url)
+    );
+    let why: Value = asked.json().await.unwrap();
+    assert!(
+        why["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot compute it yet"),
+        "{why}"
+    );
+    let (status, result) = a.get(&path).await;
+    assert_eq!(status, 200, "{result}");
+    assert!(result["Error"].is_null(), "{result}");
+    // Found by owner through A, though B holds it.
+    let (_, mine) = a
+        .get(&format!("/su/processes?owner={}", me.address()))
+        .await;
+    assert_eq!(mine[0]["process_id"], on_b, "{mine}");
+    assert_eq!(mine[0]["scheduler"], net.address(1), "{mine}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ mod faults;
 mod flags;
 mod interop;
 mod item_cli;
+mod network;
 mod repl;
 mod support;
 mod terminal;

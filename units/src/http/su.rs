@@ -28,6 +28,9 @@ struct LogQuery {
 struct OwnerQuery {
     owner: String,
     name: Option<String>,
+    /// Only this node's processes (what a node asks its peers, so nobody asks on).
+    #[serde(default)]
+    local: bool,
 }
 
 const PAGE: usize = 100;
@@ -37,18 +40,26 @@ const PAGE: usize = 100;
 pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Not in AO's API (aos finds processes through an Arweave gateway): the processes an address
-/// spawned here, optionally by name, oldest first.
-fn processes_of(mu: &Messenger, q: &OwnerQuery) -> Response {
-    match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
-        Ok(list) => reply::json(
-            StatusCode::OK,
-            &list
-                .into_iter()
-                .map(|p| json!({"process_id": p.id, "owner": p.owner, "tags": p.tags, "timestamp": p.timestamp, "module": p.module}))
-                .collect::<Vec<_>>(),
-        ),
-        Err(e) => reply::error(reply::schedule_status(&e), e),
+/// spawned here and, unless `local`, on the peers, optionally by name, oldest first.
+async fn processes_of(mu: &Messenger, q: &OwnerQuery) -> Response {
+    let mut list: Vec<Value> = match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
+        Ok(list) => list
+            .into_iter()
+            .map(|p| json!({"process_id": p.id, "owner": p.owner, "tags": p.tags, "timestamp": p.timestamp, "module": p.module, "scheduler": p.scheduler}))
+            .collect(),
+        Err(e) => return reply::error(reply::schedule_status(&e), e),
+    };
+    if !q.local {
+        for found in mu.processes_on_peers(&q.owner, q.name.as_deref()).await {
+            if found["owner"] == q.owner.as_str()
+                && !list.iter().any(|p| p["process_id"] == found["process_id"])
+            {
+                list.push(found);
+            }
+        }
+        list.sort_by_key(|p| p["timestamp"].as_u64().unwrap_or(0));
     }
+    reply::json(StatusCode::OK, &list)
 }
 
 pub fn routes(
@@ -78,9 +89,12 @@ pub fn routes(
     let owned = warp::path!("processes")
         .and(warp::get())
         .and(warp::query::<OwnerQuery>())
-        .map({
+        .then({
             let mu = mu.clone();
-            move |q: OwnerQuery| processes_of(&mu, &q)
+            move |q: OwnerQuery| {
+                let mu = mu.clone();
+                async move { processes_of(&mu, &q).await }
+            }
         });
     let process = warp::path!("processes" / String).and(warp::get()).map({
         let mu = mu.clone();

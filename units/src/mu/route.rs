@@ -108,6 +108,62 @@ impl Messenger {
             .flatten()
     }
 
+    /// The SU URL of the scheduler of `process` when that is another node, asking the peers if
+    /// need be. `None` when it is scheduled here, or nobody can say.
+    pub async fn owner_url(&self, process: &ProcessId) -> Option<String> {
+        if self.inner.su.store().process(process).ok()?.is_some() {
+            return None;
+        }
+        let scheduler = self.locate(process).await.ok()??;
+        (scheduler != self.address())
+            .then(|| self.url_of(&scheduler))
+            .flatten()
+    }
+
+    /// Every peer's answer to `GET {su}/processes?owner&name` (only their own processes), for a
+    /// client that looks its processes up by name on any node.
+    pub async fn processes_on_peers(
+        &self,
+        owner: &str,
+        name: Option<&str>,
+    ) -> Vec<serde_json::Value> {
+        let Some(locations) = self.inner.route.locations.get() else {
+            return Vec::new();
+        };
+        let me = self.address();
+        let mut out = Vec::new();
+        for record in locations.records() {
+            if record.address == me {
+                continue;
+            }
+            let mut query = vec![("owner", owner), ("local", "true")];
+            if let Some(name) = name {
+                query.push(("name", name));
+            }
+            let Ok(url) =
+                reqwest::Url::parse_with_params(&format!("{}/processes", record.url), &query)
+            else {
+                continue;
+            };
+            let answer = self.inner.route.remote.http.get(url).send().await;
+            let list = match answer {
+                Ok(answer) if answer.status().is_success() => answer.json().await.ok(),
+                Ok(answer) => {
+                    tracing::warn!(peer = %record.url, status = %answer.status(), "processes lookup");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %record.url, "processes lookup: {e}");
+                    None
+                }
+            };
+            if let Some(serde_json::Value::Array(list)) = list {
+                out.extend(list);
+            }
+        }
+        out
+    }
+
     fn url_of(&self, scheduler: &str) -> Option<String> {
         self.inner.route.locations.get()?.url_of(scheduler)
     }
