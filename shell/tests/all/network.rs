@@ -75,6 +75,23 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .assert()
         .success()
         .stdout(format!("42 {b_address}\n"));
+    // It trusts both nodes by default: the one the shell spoke to, and the rest of its network.
+    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    let mut both = [a_address, b_address.clone()];
+    both.sort();
+    aos(home.path())
+        .args(["far", "--url", &a_url, "--wallet"])
+        .arg(&wallet)
+        .args([
+            "--run",
+            "local a = {} for _, x in ipairs(ao.authorities) do a[#a + 1] = x end \
+             table.sort(a) return table.concat(a, ' ')",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", both.join(" ")));
     // B itself has it.
     aos(home.path())
         .args(["far", "--url", &b_url, "--wallet"])
