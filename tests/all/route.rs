@@ -236,8 +236,8 @@ async fn a_message_for_another_nodes_process_posted_to_this_mu_is_in_the_owners_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spawn_naming_another_nodes_scheduler_lands_on_that_node() {
-    let net = Net::start(2).await;
-    let (a, b) = (net.node(0), net.node(1));
+    let net = Net::start(3).await;
+    let (a, b, c) = (net.node(0), net.node(1), net.node(2));
     let me = Ed25519Signer::from_secret([62; 32]);
     let module = a.node.info().default_module.clone();
     let spawn = spawn_item(&me, &module, &net.address(1), &[]);
@@ -245,7 +245,18 @@ async fn a_spawn_naming_another_nodes_scheduler_lands_on_that_node() {
     assert_eq!(status, 202, "{body}");
     let process = spawn.id();
     assert!(holds(b, &process), "B schedules it");
-    assert!(!holds(a, &process), "A does not");
+    assert!(!holds(a, &process) && !holds(c, &process), "A and C do not");
+    // A message for it posted to C finds it on B too (C asks its peers where it lives).
+    let through_c = me
+        .sign(TestNode::draft(
+            &process,
+            &[("Action", "Eval")],
+            "return 'via C'",
+        ))
+        .unwrap();
+    let (status, body) = c.post_item(&through_c).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(log_ids(b, &process).contains(&through_c.id()));
     assert_eq!(b.eval_ok(&me, &process, "return 6 * 7").await, "42");
     // A message to it through A follows it to B.
     let through_a = me
@@ -272,7 +283,7 @@ async fn a_spawn_naming_another_nodes_scheduler_lands_on_that_node() {
         why.contains(&nobody) && why.contains("Scheduler-Location"),
         "{why}"
     );
-    assert!(!holds(a, &lost.id()) && !holds(b, &lost.id()));
+    assert!(!holds(a, &lost.id()) && !holds(b, &lost.id()) && !holds(c, &lost.id()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
