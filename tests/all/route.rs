@@ -596,3 +596,60 @@ async fn a_delivery_whose_acknowledgement_was_lost_is_not_made_twice() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(log_ids(b, &sink).len(), hellos, "and not again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_spawning_on_another_nodes_scheduler_gets_its_child_there() {
+    let net = Net::start(2).await;
+    let (a, b) = (net.node(0), net.node(1));
+    let me = Ed25519Signer::from_secret([69; 32]);
+    let parent = spawn_trusting_all(&net, 0, &me).await;
+    let nobody = Ed25519Signer::from_secret([70; 32]).address();
+    let spawns = a
+        .send(
+            &me,
+            &parent,
+            &[("Action", "Eval")],
+            &format!(
+                r#"Spawn(ao.env.Module.Id, {{ Scheduler = "{}", Name = "child" }})
+                   Spawn(ao.env.Module.Id, {{ Scheduler = "{nobody}", Name = "lost" }})"#,
+                net.address(1)
+            ),
+        )
+        .await;
+    a.settle(&spawns).await;
+    let child = a
+        .eventually(
+            &me,
+            &parent,
+            r#"for _, m in ipairs(Inbox) do if m.Action == "Spawned" then return m.Process end end return """#,
+            "",
+            Duration::ZERO,
+        )
+        .await;
+    assert!(!child.is_empty(), "the parent was told its child's id");
+    assert!(holds(b, &child), "the child lives on B");
+    assert!(!holds(a, &child));
+    // Ownership is believed from the scheduler alone: B records the node that carried the
+    // spawn (A) as the owner, not A's process (see docs/runtime-semantics.md).
+    let record = b
+        .node
+        .messenger()
+        .scheduler()
+        .store()
+        .process(&ProcessId::parse(&child).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.owner, net.address(0));
+    assert!(
+        record
+            .tags
+            .iter()
+            .any(|t| t.name == "From-Process" && t.value == parent)
+    );
+    // The other names a scheduler nobody knows: given up, with the reason.
+    let (_, crank) = a.get(&format!("/mu/crank/{spawns}")).await;
+    let lost = crank["undeliverable"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "{crank}");
+    let reason = lost[0]["reason"].as_str().unwrap();
+    assert!(reason.contains(&nobody), "{reason}");
+}
