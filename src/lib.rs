@@ -100,11 +100,13 @@ impl Node {
         let su = Scheduler::new(store, writer, key.address(), default_module.clone())
             .with_cron_limits(config.cron.clone());
         let mu = Messenger::start(su, cu, key.ed25519_signer()?.clone(), config.crank.clone());
+        let locations = Locations::new(key.ed25519_signer()?.clone(), config.network.clone());
+        mu.join_network(locations.clone());
         let info = NodeInfo {
             address: key.address(),
             default_module,
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            locations: Locations::new(key.ed25519_signer()?.clone(), config.network.clone()),
+            locations,
         };
         Ok(Self { mu, info })
     }

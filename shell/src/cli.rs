@@ -73,7 +73,8 @@ pub struct ShellArgs {
     /// Accepted for aos compatibility: every process here has SQLite.
     #[arg(long)]
     pub sqlite: bool,
-    /// Authority of a new process (repeatable or comma-separated). Default: the node.
+    /// Authority of a new process (repeatable or comma-separated). Default: the node and every
+    /// other node it knows (its peers' Scheduler-Location records).
     #[arg(
         long,
         value_name = "ADDRESS",

@@ -116,6 +116,44 @@ impl Connection {
         }
     }
 
+    /// The addresses of the nodes the node knows (its own and its peers', from their signed
+    /// Scheduler-Location records), sorted: the network a new process trusts by default. Empty
+    /// if the node cannot say (a gateway that is not an aos node).
+    pub async fn network_nodes(&self) -> Vec<String> {
+        let mut nodes: Vec<String> = match self {
+            Self::Embedded { node, .. } => node
+                .info()
+                .locations
+                .records()
+                .into_iter()
+                .map(|r| r.address)
+                .collect(),
+            Self::Remote { urls, http } => {
+                let query = serde_json::json!({"query": "query { transactions(tags: [{ name: \"Type\", values: [\"Scheduler-Location\"] }]) { edges { node { owner { address } } } } }"});
+                let answer = match http
+                    .post(format!("{}/graphql", urls.node))
+                    .json(&query)
+                    .send()
+                    .await
+                {
+                    Ok(answer) => answer.json::<Value>().await.unwrap_or(Value::Null),
+                    Err(_) => Value::Null,
+                };
+                answer["data"]["transactions"]["edges"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e["node"]["owner"]["address"].as_str())
+                    .filter(|a| aos_units::message::b64::decode_32(a).is_some())
+                    .map(str::to_owned)
+                    .collect()
+            }
+        };
+        nodes.sort();
+        nodes.dedup();
+        nodes
+    }
+
     /// Sends a signed item; returns once it is scheduled (durable).
     pub async fn submit(&self, item: &DataItem) -> Result<String> {
         match self {

@@ -44,7 +44,8 @@ pub struct SessionOptions {
     pub tags: Vec<(String, String)>,
     /// The spawn's data (`--data FILE`).
     pub spawn_data: Option<Vec<u8>>,
-    /// `Authority` tags of a new process; default: the node's address.
+    /// `Authority` tags of a new process; default: the node's address and every other node it
+    /// knows (its network).
     pub authorities: Vec<String>,
     /// `Scheduler` of a new process; default: the node's address.
     pub scheduler: Option<String>,
@@ -237,7 +238,14 @@ impl Session {
                     .unwrap_or_else(|| self.info.address.clone()),
             );
         if opts.authorities.is_empty() {
+            // The node, then every other node of its network: what they forward from their
+            // processes is then believed to come from those processes (`msg.From`).
             draft = draft.tag("Authority", self.info.address.clone());
+            for node in self.conn.network_nodes().await {
+                if node != self.info.address {
+                    draft = draft.tag("Authority", node);
+                }
+            }
         }
         for authority in &opts.authorities {
             draft = draft.tag("Authority", authority.clone());

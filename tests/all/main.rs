@@ -13,4 +13,5 @@ mod limits;
 mod modules;
 mod network;
 mod recovery;
+mod route;
 mod support;

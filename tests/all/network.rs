@@ -16,14 +16,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::TestNode;
 
-type Answer = Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send>>;
+pub(crate) type Answer = Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send>>;
 /// What a tampering proxy does to a log page.
 type Alteration = fn(&mut Value);
-type Handler = Arc<dyn Fn(String, String, Vec<u8>) -> Answer + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(String, String, Vec<u8>) -> Answer + Send + Sync>;
 
 /// An HTTP/1.1 server on 127.0.0.1 that answers each request (method, path with query, body)
 /// with `handler`'s JSON, one request per connection.
-async fn fake_server(handler: Handler) -> String {
+pub(crate) async fn fake_server(handler: Handler) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

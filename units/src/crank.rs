@@ -4,15 +4,19 @@
 //!
 //! Crank bookkeeping travels in tags (`Pushed-For`, `Crank-Depth`, `From-Process`) on the items
 //! the node signs. Anyone can write those tags on an item of their own, so they are believed only
-//! on items signed by the node itself ([`CrankOrigin::of`]); on anyone else's item they are
-//! ordinary tags and the item starts a crank of its own.
+//! on items signed by a signer the receiving process trusts ([`trusts`]): its scheduler (the node
+//! that schedules it, which forwards its local cranks) or an address its spawn lists as
+//! `Authority` (another node that forwards messages of processes it computes — aos's
+//! `ao.isTrusted`). On anyone else's item they are ordinary tags and the item starts a crank of
+//! its own. The rule reads only the item and the spawn, so every node that replays the log
+//! agrees on it.
 
 use crate::result::ProcessResult;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::message::{DataItem, ItemDraft, Tag};
-use crate::store::{Delivery, DeliveryKind};
+use crate::store::{Delivery, DeliveryKind, ProcessRecord};
 
 /// Hops a forwarded message is from the user's message that started its crank.
 pub const CRANK_DEPTH_TAG: &str = "Crank-Depth";
@@ -53,14 +57,15 @@ pub struct CrankOrigin {
 }
 
 impl CrankOrigin {
-    /// The origin of `item`: its own crank at depth 1 unless the node (`node`, its signing
-    /// address) signed it, in which case its `Pushed-For` and `Crank-Depth` tags are believed.
-    pub fn of(item: &DataItem, node: &str) -> Self {
+    /// The origin of `item` in `process`: its own crank at depth 1 unless a signer the process
+    /// trusts ([`trusts`]) signed it, in which case its `Pushed-For` and `Crank-Depth` tags are
+    /// believed.
+    pub fn of(item: &DataItem, process: &ProcessRecord) -> Self {
         let own = Self {
             pushed_for: item.id(),
             depth: 1,
         };
-        if item.owner_address() != node {
+        if !trusts(process, &item.owner_address()) {
             return own;
         }
         let depth = item
@@ -84,12 +89,25 @@ impl CrankOrigin {
     }
 }
 
-/// The sender a process sees for `item`: the `From-Process` tag when the node (`node`) signed
-/// it (it carries a process's message), else whoever signed it.
-pub fn sender(item: &DataItem, node: &str) -> String {
+/// Whether `process` believes crank tags on items `signer` signed: its own scheduler's, or an
+/// address its spawn lists in an `Authority` tag (comma-separated lists allowed, as aos reads
+/// them).
+pub fn trusts(process: &ProcessRecord, signer: &str) -> bool {
+    signer == process.scheduler
+        || process
+            .tags
+            .iter()
+            .filter(|t| t.name == "Authority")
+            .flat_map(|t| t.value.split(|c: char| c == ',' || c.is_whitespace()))
+            .any(|a| a == signer)
+}
+
+/// The sender `process` sees for `item`: the `From-Process` tag when a signer it trusts signed
+/// it (a node carrying a process's message), else whoever signed it.
+pub fn sender(item: &DataItem, process: &ProcessRecord) -> String {
     let owner = item.owner_address();
     match item.tag(FROM_PROCESS_TAG) {
-        Some(process) if owner == node => process.to_owned(),
+        Some(from) if trusts(process, &owner) => from.to_owned(),
         _ => owner,
     }
 }
@@ -232,27 +250,54 @@ mod tests {
             .unwrap()
     }
 
+    fn process(scheduler: &str, authorities: &[&str]) -> ProcessRecord {
+        ProcessRecord {
+            id: "p".into(),
+            owner: "o".into(),
+            module: "m".into(),
+            scheduler: scheduler.into(),
+            tags: authorities
+                .iter()
+                .map(|a| Tag::new("Authority", *a))
+                .collect(),
+            timestamp: 0,
+            next_slot: 0,
+            last_timestamp: 0,
+            last_hash_chain: String::new(),
+        }
+    }
+
     #[test]
-    fn crank_tags_are_believed_only_from_the_node() {
+    fn crank_tags_are_believed_only_from_the_scheduler_or_an_authority() {
         let node = Ed25519Signer::from_secret([1; 32]);
         let user = Ed25519Signer::from_secret([2; 32]);
+        let peer = Ed25519Signer::from_secret([3; 32]);
+        let here = process(&node.address(), &[]);
         let forwarded = item(&node);
-        assert_eq!(
-            CrankOrigin::of(&forwarded, &node.address()),
-            CrankOrigin {
-                pushed_for: "someone-elses-crank".into(),
-                depth: 31
-            }
-        );
-        assert_eq!(sender(&forwarded, &node.address()), "some-process");
+        let believed = CrankOrigin {
+            pushed_for: "someone-elses-crank".into(),
+            depth: 31,
+        };
+        assert_eq!(CrankOrigin::of(&forwarded, &here), believed);
+        assert_eq!(sender(&forwarded, &here), "some-process");
         let forged = item(&user);
-        assert_eq!(
-            CrankOrigin::of(&forged, &node.address()),
-            CrankOrigin {
-                pushed_for: forged.id(),
-                depth: 1
-            }
-        );
-        assert_eq!(sender(&forged, &node.address()), user.address());
+        let own = CrankOrigin {
+            pushed_for: forged.id(),
+            depth: 1,
+        };
+        assert_eq!(CrankOrigin::of(&forged, &here), own);
+        assert_eq!(sender(&forged, &here), user.address());
+        // Another node is believed by the processes that list it, in either way aos reads the
+        // tag, and by no other.
+        let from_peer = item(&peer);
+        assert_eq!(sender(&from_peer, &here), peer.address());
+        let listing = format!("{}, {}", node.address(), peer.address());
+        for trusting in [
+            process(&node.address(), &[&peer.address()]),
+            process(&node.address(), &[&listing]),
+        ] {
+            assert_eq!(CrankOrigin::of(&from_peer, &trusting), believed);
+            assert_eq!(sender(&from_peer, &trusting), "some-process");
+        }
     }
 }

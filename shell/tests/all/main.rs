@@ -7,6 +7,7 @@ mod flags;
 mod interop;
 mod item_cli;
 mod module_cli;
+mod network;
 mod repl;
 mod support;
 mod terminal;

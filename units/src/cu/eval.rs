@@ -202,7 +202,7 @@ impl ComputeUnit {
                 at: Source::Slot(assignment.slot),
                 // A message the node forwarded carries the crank it belongs to; any other
                 // message starts one.
-                origin: CrankOrigin::of(&item, &hot.record.scheduler),
+                origin: CrankOrigin::of(&item, &hot.record),
                 result,
             });
         }

@@ -17,10 +17,10 @@ pub fn message_json(
     read_only: bool,
 ) -> Value {
     let owner = item.owner_address();
-    // A process-to-process message arrives signed by the node (the process's scheduler) and names
-    // its real sender in From-Process. On anyone else's item that tag is an ordinary tag: a user
+    // A process-to-process message arrives signed by a node (the process's scheduler, or another
+    // node its spawn lists as Authority) and names its real sender in From-Process. On anyone else's item that tag is an ordinary tag: a user
     // cannot send as a process, nor make another address the owner of a spawn.
-    let from = crate::crank::sender(item, &process.scheduler);
+    let from = crate::crank::sender(item, process);
     let target = item
         .target()
         .map(b64::encode)

@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 mod cu;
+mod elsewhere;
 mod gateway;
 mod location;
 mod mu;
@@ -70,7 +71,10 @@ pub fn routes(
     });
     let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));
     let su_routes = warp::path("su").and(su::routes(mu.clone()));
-    let cu_routes = warp::path("cu").and(cu::routes(mu.clone()));
+    // A process another node schedules is that node's CU's to answer (`elsewhere`).
+    let cu_routes = elsewhere::cu_redirect(mu.clone())
+        .or(warp::path("cu").and(cu::routes(mu.clone())))
+        .unify();
     // Clients take the gateway to be at the node's root (`GATEWAY_URL` = the node's URL).
     let gateway_routes = location::routes(mu, info.locations.clone());
     root.or(mu_routes)

@@ -36,6 +36,17 @@ pub fn routes(
                     Err(e) => return reply::error(reply::mu_status(&e), e),
                 };
                 let done = outcome.is_some();
+                // What still waits, and why (a peer that is down, say).
+                let pending: Vec<_> = match mu.pending_of(&id) {
+                    Ok(list) => list
+                        .iter()
+                        .map(|p| match &p.stall {
+                            Some(s) => json!({"target": p.target, "reason": s.reason, "attempts": s.attempts}),
+                            None => json!({"target": p.target}),
+                        })
+                        .collect(),
+                    Err(e) => return reply::error(reply::mu_status(&e), e),
+                };
                 let lost: Vec<_> = outcome
                     .unwrap_or_default()
                     .iter()
@@ -43,7 +54,7 @@ pub fn routes(
                     .collect();
                 reply::json(
                     StatusCode::OK,
-                    &json!({"done": done, "undeliverable": lost}),
+                    &json!({"done": done, "undeliverable": lost, "pending": pending}),
                 )
             }
         }

@@ -9,7 +9,7 @@ use warp::reply::{Reply, Response};
 
 use crate::cron::CronError;
 use crate::cu::CuError;
-use crate::mu::MuError;
+use crate::mu::{ForwardError, MuError, RouteError};
 use crate::su::ScheduleError;
 
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
@@ -63,8 +63,36 @@ pub fn mu_status(e: &MuError) -> StatusCode {
         MuError::UnknownModule(_) | MuError::NoCron(_) => StatusCode::UNPROCESSABLE_ENTITY,
         MuError::Schedule(e) => schedule_status(e),
         MuError::Compute(e) => compute_status(e),
+        MuError::Route(e) => route_status(e),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// The owner's refusal passes through as the owner gave it; not reaching the owner is a gateway
+/// failure (502), not knowing where to go is 422 (a scheduler without a record) or 503 (peers
+/// that could tell did not answer).
+pub fn route_status(e: &RouteError) -> StatusCode {
+    match e {
+        RouteError::UnknownScheduler(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        RouteError::Elsewhere { .. } => StatusCode::TEMPORARY_REDIRECT,
+        RouteError::Unlocated { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        RouteError::Forward(ForwardError::Duplicate { .. }) => StatusCode::CONFLICT,
+        RouteError::Forward(ForwardError::Refused { status, .. }) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+        }
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+/// A 307 to `url`, with a JSON body saying why.
+pub fn redirect(url: &str, why: impl std::fmt::Display) -> Response {
+    let mut response = error(StatusCode::TEMPORARY_REDIRECT, why);
+    if let Ok(location) = warp::http::HeaderValue::from_str(url) {
+        response
+            .headers_mut()
+            .insert(warp::http::header::LOCATION, location);
+    }
+    response
 }
 
 pub fn from_cu(e: CuError) -> Response {

@@ -1,4 +1,6 @@
-//! `/su`: the scheduler's log, in AO's snake_case page shape.
+//! `/su`: the scheduler's log, in AO's snake_case page shape, and `POST /` (the raw signed item),
+//! where other nodes' messengers hand over items for processes scheduled here. Asked about a
+//! process it does not schedule, the SU answers 307 to the owner's SU when it knows it.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -6,9 +8,9 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::reply;
+use super::{MAX_BODY, reply};
 use crate::message::{DataItem, b64};
-use crate::mu::Messenger;
+use crate::mu::{Messenger, MuError, RouteError};
 use crate::store::{Assignment, ProcessId};
 
 #[derive(Debug, Deserialize)]
@@ -26,6 +28,9 @@ struct LogQuery {
 struct OwnerQuery {
     owner: String,
     name: Option<String>,
+    /// Only this node's processes (what a node asks its peers, so nobody asks on).
+    #[serde(default)]
+    local: bool,
 }
 
 const PAGE: usize = 100;
@@ -35,18 +40,26 @@ const PAGE: usize = 100;
 pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Not in AO's API (aos finds processes through an Arweave gateway): the processes an address
-/// spawned here, optionally by name, oldest first.
-fn processes_of(mu: &Messenger, q: &OwnerQuery) -> Response {
-    match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
-        Ok(list) => reply::json(
-            StatusCode::OK,
-            &list
-                .into_iter()
-                .map(|p| json!({"process_id": p.id, "owner": p.owner, "tags": p.tags, "timestamp": p.timestamp, "module": p.module}))
-                .collect::<Vec<_>>(),
-        ),
-        Err(e) => reply::error(reply::schedule_status(&e), e),
+/// spawned here and, unless `local`, on the peers, optionally by name, oldest first.
+async fn processes_of(mu: &Messenger, q: &OwnerQuery) -> Response {
+    let mut list: Vec<Value> = match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
+        Ok(list) => list
+            .into_iter()
+            .map(|p| json!({"process_id": p.id, "owner": p.owner, "tags": p.tags, "timestamp": p.timestamp, "module": p.module, "scheduler": p.scheduler}))
+            .collect(),
+        Err(e) => return reply::error(reply::schedule_status(&e), e),
+    };
+    if !q.local {
+        for found in mu.processes_on_peers(&q.owner, q.name.as_deref()).await {
+            if found["owner"] == q.owner.as_str()
+                && !list.iter().any(|p| p["process_id"] == found["process_id"])
+            {
+                list.push(found);
+            }
+        }
+        list.sort_by_key(|p| p["timestamp"].as_u64().unwrap_or(0));
     }
+    reply::json(StatusCode::OK, &list)
 }
 
 pub fn routes(
@@ -76,20 +89,41 @@ pub fn routes(
     let owned = warp::path!("processes")
         .and(warp::get())
         .and(warp::query::<OwnerQuery>())
-        .map({
+        .then({
             let mu = mu.clone();
-            move |q: OwnerQuery| processes_of(&mu, &q)
+            move |q: OwnerQuery| {
+                let mu = mu.clone();
+                async move { processes_of(&mu, &q).await }
+            }
         });
     let process = warp::path!("processes" / String).and(warp::get()).map({
         let mu = mu.clone();
-        move |id: String| process_info(&mu, &id)
+        move |id: String| {
+            elsewhere(&mu, &id, &format!("/processes/{id}"))
+                .unwrap_or_else(|| process_info(&mu, &id))
+        }
     });
+    let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let by_id = warp::path!(String)
         .and(warp::get())
         .and(warp::query::<LogQuery>())
-        .map(move |id: String, q: LogQuery| match &q.process_id {
-            Some(process) => message(&mu, &id, process),
-            None => log_page(&mu, &id, &q),
+        .and(raw_query)
+        .map({
+            let mu = mu.clone();
+            move |id: String, q: LogQuery, raw: String| match &q.process_id {
+                Some(process) => elsewhere(&mu, process, &format!("/{id}?{raw}"))
+                    .unwrap_or_else(|| message(&mu, &id, process)),
+                None => elsewhere(&mu, &id, &format!("/{id}?{raw}"))
+                    .unwrap_or_else(|| log_page(&mu, &id, &q)),
+            }
+        });
+    let write = warp::path::end()
+        .and(warp::post())
+        .and(warp::body::content_length_limit(MAX_BODY))
+        .and(warp::body::bytes())
+        .then(move |body: bytes::Bytes| {
+            let mu = mu.clone();
+            async move { write(&mu, &body).await }
         });
     info.or(timestamp)
         .unify()
@@ -99,6 +133,38 @@ pub fn routes(
         .unify()
         .or(by_id)
         .unify()
+        .or(write)
+        .unify()
+}
+
+/// `POST /`: schedules a signed item here, answering once it is committed; one for another
+/// node's process is redirected (307) to that node's SU.
+async fn write(mu: &Messenger, body: &[u8]) -> Response {
+    match mu.submit_to_scheduler(body).await {
+        Ok(submitted) => reply::json(
+            StatusCode::CREATED,
+            &json!({"id": submitted.id, "process": submitted.process, "slot": submitted.slot}),
+        ),
+        Err(MuError::Route(RouteError::Elsewhere { url, process, .. })) => {
+            reply::redirect(&url, format!("process {process} is scheduled at {url}"))
+        }
+        Err(e) => reply::error(reply::mu_status(&e), e),
+    }
+}
+
+/// A 307 to the owner's SU (`path` under it) when `id` names a process scheduled elsewhere that
+/// this node knows of. Only what is known already: a redirect never sets off a lookup.
+fn elsewhere(mu: &Messenger, id: &str, path: &str) -> Option<Response> {
+    let process = ProcessId::parse(id)?;
+    if mu.scheduler().store().process(&process).ok()?.is_some() {
+        return None;
+    }
+    let url = mu.known_owner_url(&process)?;
+    let path = path.trim_end_matches('?');
+    Some(reply::redirect(
+        &format!("{url}{path}"),
+        format!("process {id} is scheduled at {url}"),
+    ))
 }
 
 fn now_ms() -> u64 {

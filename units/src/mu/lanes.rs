@@ -3,6 +3,12 @@
 //! the crank counts as ended); up to `CrankLimits::concurrent_targets` lanes run at once. A lane
 //! whose store write fails backs off and retries; a delivery that can never be made (it cannot
 //! be signed, or its target refuses it) is given up with its reason, and the lane goes on.
+//!
+//! A target scheduled on another node (`route`) gets its deliveries through that node's SU: the
+//! row leaves the outbox only once the remote SU acknowledged (or said it has the item already,
+//! which is what a retry after a crash sees), so each delivery lands exactly once. A peer that is
+//! down stalls only the lanes to its processes; they back off (doubling, up to
+//! [`RETRY_AT_MOST`]) and keep the reason for `GET /mu/crank/{id}`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Weak;
@@ -10,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Inner, Messenger, MuError};
+use super::remote::ForwardError;
+use super::{Inner, Messenger, MuError, Route, RouteError};
 use crate::crank::{self, CRANK_DEPTH_TAG, FROM_PROCESS_TAG, PUSHED_FOR_TAG};
 use crate::message::{DataItem, ItemDraft, Signer, Tag, b64};
 use crate::store::{self, Delivery, DeliveryKind, ProcessId, StoreError};
@@ -22,8 +29,10 @@ const LANE_BATCH: usize = 64;
 /// Above this many fan-out counts, the cranker drops those of ended cranks.
 const FANOUT_COUNTS_KEPT: usize = 4096;
 
-/// A lane whose delivery failed for the store's sake waits this long before trying again.
+/// A lane whose delivery failed (the store's or a peer's fault) waits this long before trying
+/// again, doubling with each failure in a row up to [`RETRY_AT_MOST`].
 const RETRY_AFTER: Duration = Duration::from_millis(500);
+const RETRY_AT_MOST: Duration = Duration::from_secs(8);
 
 /// What became of a forwarded item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +49,58 @@ enum Landed {
 pub(super) struct LaneSet {
     running: HashSet<[u8; 32]>,
     retry_at: HashMap<[u8; 32], Instant>,
+    /// Lanes whose last attempt failed: why, and how many attempts in a row failed.
+    stalled: HashMap<[u8; 32], Stall>,
 }
 
+/// Why a lane is waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    pub reason: String,
+    pub attempts: u32,
+}
+
+impl LaneSet {
+    pub(super) fn stall(&self, lane: &[u8; 32]) -> Option<Stall> {
+        self.stalled.get(lane).cloned()
+    }
+}
+
+/// A delivery of a crank still waiting in the outbox, and why it waits if its lane failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Where it goes (as [`crate::store::Undeliverable::target`] says it).
+    pub target: String,
+    /// `None` while it simply has its turn coming.
+    pub stall: Option<Stall>,
+}
+
+/// Pending deliveries `Messenger::pending_of` lists at most.
+const PENDING_LISTED: usize = 100;
+
 impl Messenger {
+    /// What of `crank` is still in the outbox (at most 100), each with the reason its lane is
+    /// waiting, if it is.
+    pub fn pending_of(&self, crank: &str) -> Result<Vec<Pending>, MuError> {
+        let waiting = self
+            .inner
+            .su
+            .store()
+            .outbox_of_crank(crank, PENDING_LISTED)?;
+        let lanes = self.inner.lanes.lock().expect("lanes lock");
+        Ok(waiting
+            .into_iter()
+            .map(|(_, delivery)| Pending {
+                stall: lanes.stall(&delivery.lane()),
+                target: store::Undeliverable {
+                    delivery,
+                    reason: String::new(),
+                }
+                .target(),
+            })
+            .collect())
+    }
+
     pub(super) async fn crank_forever(node: Weak<Inner>) {
         while let Some(inner) = node.upgrade() {
             let mu = Self { inner };
@@ -153,9 +211,20 @@ impl Messenger {
         {
             let mut lanes = self.inner.lanes.lock().expect("lanes lock");
             lanes.running.remove(&lane);
-            if let Some(e) = failed {
-                tracing::error!(lane = %b64::encode(lane), "delivery failed, retrying: {e}");
-                lanes.retry_at.insert(lane, Instant::now() + RETRY_AFTER);
+            match failed {
+                Some(e) => {
+                    let attempts = lanes.stalled.get(&lane).map_or(0, |s| s.attempts) + 1;
+                    let wait = RETRY_AFTER
+                        .saturating_mul(1 << (attempts - 1).min(16))
+                        .min(RETRY_AT_MOST);
+                    tracing::warn!(lane = %b64::encode(lane), attempts, "delivery failed, retrying in {wait:?}: {e}");
+                    lanes.retry_at.insert(lane, Instant::now() + wait);
+                    let reason = e.to_string();
+                    lanes.stalled.insert(lane, Stall { reason, attempts });
+                }
+                None => {
+                    lanes.stalled.remove(&lane);
+                }
             }
         }
         self.inner.progress.send_modify(|n| *n += 1);
@@ -266,6 +335,20 @@ impl Messenger {
         delivery: Delivery,
         item: &DataItem,
     ) -> Result<Landed, MuError> {
+        match self.route_of(item).await {
+            Ok(Route::Here) => {}
+            Ok(Route::There { url, .. }) => {
+                return self.forward_delivery(seq, delivery, item, &url).await;
+            }
+            // No record locates the scheduler (never had one, or it expired): nothing to retry.
+            Err(MuError::Route(e @ RouteError::UnknownScheduler(_))) => {
+                return self
+                    .give_up(seq, delivery, e.to_string())
+                    .await
+                    .map(|()| Landed::Refused);
+            }
+            Err(e) => return Err(e),
+        }
         match self.inner.su.schedule(item, Some(seq)).await {
             Ok(assignment) => {
                 let process = ProcessId::parse(&assignment.process)
@@ -284,6 +367,28 @@ impl Messenger {
                     .map(|()| Landed::Refused),
                 Fault::Failed => Err(e.into()),
             },
+        }
+    }
+
+    /// Delivery `seq` to another node's SU at `url`. The row goes once that SU has the item;
+    /// until then (peer down, failing) it stays and the lane retries.
+    async fn forward_delivery(
+        &self,
+        seq: u64,
+        delivery: Delivery,
+        item: &DataItem,
+        url: &str,
+    ) -> Result<Landed, MuError> {
+        match self.forward(url, item).await {
+            Ok(_) => self.remove(seq).await.map(|()| Landed::Now),
+            Err(RouteError::Forward(ForwardError::Duplicate { .. })) => {
+                self.remove(seq).await.map(|()| Landed::Before)
+            }
+            Err(e @ RouteError::Forward(ForwardError::Refused { .. })) => self
+                .give_up(seq, delivery, e.to_string())
+                .await
+                .map(|()| Landed::Refused),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -14,6 +14,8 @@
 mod lanes;
 mod modules;
 mod monitor;
+mod remote;
+mod route;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,9 @@ use tokio::sync::{Notify, watch};
 
 pub use crate::crank::CrankLimits;
 pub use crate::store::Undeliverable;
+pub use lanes::{Pending, Stall};
+pub use remote::ForwardError;
+pub use route::{Route, RouteError};
 
 use crate::cu::{ComputeUnit, CuError};
 use crate::message::{DataItem, Ed25519Signer, ItemError, b64};
@@ -48,6 +53,8 @@ pub enum MuError {
     Compute(#[from] CuError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Route(#[from] RouteError),
 }
 
 /// Where a submitted message landed.
@@ -88,6 +95,8 @@ struct Inner {
     /// Monitored processes and when each one's next tick is due (ms).
     monitors: Mutex<BTreeMap<ProcessId, u64>>,
     monitor_wake: Arc<Notify>,
+    /// Where items of other nodes' processes go (`route`).
+    route: route::Router,
 }
 
 impl Messenger {
@@ -108,6 +117,7 @@ impl Messenger {
                 delivering: Mutex::new(HashMap::new()),
                 monitors: Mutex::new(BTreeMap::new()),
                 monitor_wake: Arc::new(Notify::new()),
+                route: route::Router::default(),
             }),
         };
         // The background tasks hold the messenger weakly: they stop once the node lets go of it.
@@ -131,9 +141,13 @@ impl Messenger {
     }
 
     /// Accepts a signed item: decode, verify, schedule (durable on return), then evaluate and
-    /// deliver in the background.
+    /// deliver in the background. An item for another node's process goes to that node's SU
+    /// (`route`) and is acknowledged once that SU acknowledged it.
     pub async fn submit(&self, bytes: &[u8]) -> Result<Submitted, MuError> {
         let item = DataItem::from_bytes(bytes).map_err(MuError::Malformed)?;
+        if let Route::There { url, .. } = self.route_of(&item).await? {
+            return self.submit_elsewhere(&item, &url).await;
+        }
         self.submit_item(&item).await
     }
 

@@ -164,6 +164,27 @@ impl Store {
         Ok(index.range(&lo[..]..=&hi[..])?.next().is_some())
     }
 
+    /// The first `limit` deliveries of `crank` still waiting in the outbox, oldest first.
+    pub fn outbox_of_crank(
+        &self,
+        crank: &str,
+        limit: usize,
+    ) -> Result<Vec<(u64, Delivery)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let index = txn.open_table(OUTBOX_CRANKS)?;
+        let outbox = txn.open_table(OUTBOX)?;
+        let key = crank_key(crank);
+        let (lo, hi) = (pair_key(&key, 0), pair_key(&key, u64::MAX));
+        let mut out = Vec::new();
+        for entry in index.range(&lo[..]..=&hi[..])?.take(limit) {
+            let seq = seq_of(entry?.0.value());
+            if let Some(v) = outbox.get(seq)? {
+                out.push((seq, records::decode(v.value())?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Deliveries waiting in the outbox.
     pub fn outbox_len(&self) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;

@@ -1,0 +1,103 @@
+//! The shell against a network of nodes (issue 14, item 6): `aos NAME --url A` works for a process
+//! that node B schedules — its messages route through A to B, and A sends the shell to B's CU
+//! for results (A cannot compute other nodes' processes yet).
+
+use crate::batch::{KillOnDrop, start_node, start_node_with};
+use crate::support::aos;
+
+/// Waits until the node at `url` holds a Scheduler-Location record for `address`.
+fn wait_until_known(url: &str, address: &str) {
+    let query = serde_json::json!({
+        "query": "query ($owner: String!) { transactions(owners: [$owner], tags: [{name: \"Type\", values: [\"Scheduler-Location\"]}]) { edges { node { id } } } }",
+        "variables": {"owner": address},
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            let answer: serde_json::Value = http
+                .post(format!("{url}/graphql"))
+                .json(&query)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if answer["data"]["transactions"]["edges"][0]["node"]["id"].is_string() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{url} never learnt {address}");
+    });
+}
+
+#[test]
+fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
+    let home = tempfile::tempdir().unwrap();
+    let (b_dir, a_dir) = (home.path().join("b"), home.path().join("a"));
+    let (b, b_url) = start_node(&b_dir, home.path());
+    let _b = KillOnDrop(b);
+    let (a, a_url) = start_node_with(&a_dir, home.path(), &["--peer", &b_url]);
+    let _a = KillOnDrop(a);
+    let b_address = aos_units::wallet::Wallet::load(&b_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    wait_until_known(&a_url, &b_address);
+    let wallet = home.path().join("me.json");
+    crate::support::wallet(&wallet);
+    // Spawned through A on B's scheduler; its evals run on B.
+    aos(home.path())
+        .args([
+            "far",
+            "--url",
+            &a_url,
+            "--scheduler",
+            &b_address,
+            "--wallet",
+        ])
+        .arg(&wallet)
+        .args(["--run", "X = 6 * 7 return X"])
+        .assert()
+        .success()
+        .stdout("42\n");
+    // Found again by name through A, though A holds no such process.
+    aos(home.path())
+        .args(["far", "--url", &a_url, "--wallet"])
+        .arg(&wallet)
+        .args([
+            "--run",
+            "local s for k, v in pairs(ao.env.Process.Tags) do \
+               if type(v) == 'table' and v.name == 'Scheduler' then s = v.value \
+               elseif k == 'Scheduler' then s = v end end return X .. ' ' .. s",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("42 {b_address}\n"));
+    // It trusts both nodes by default: the one the shell spoke to, and the rest of its network.
+    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    let mut both = [a_address, b_address.clone()];
+    both.sort();
+    aos(home.path())
+        .args(["far", "--url", &a_url, "--wallet"])
+        .arg(&wallet)
+        .args([
+            "--run",
+            "local a = {} for _, x in ipairs(ao.authorities) do a[#a + 1] = x end \
+             table.sort(a) return table.concat(a, ' ')",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", both.join(" ")));
+    // B itself has it.
+    aos(home.path())
+        .args(["far", "--url", &b_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "X"])
+        .assert()
+        .success()
+        .stdout("42\n");
+}

@@ -1,0 +1,101 @@
+//! Handing a signed item to the SU that schedules its process: `POST {su-url}` with the raw item,
+//! as AO's MU does, following a 307 to the owner.
+//!
+//! Every answer is typed by what the caller does about it: accepted (the remote SU committed the
+//! item), already there (a duplicate id: delivered before), refused (the item's fault: give up)
+//! or unreachable (the network's or the peer's: try again later).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use thiserror::Error;
+
+/// How a remote SU answered a forwarded item.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ForwardError {
+    /// The item is in the remote log already (the remote SU refused its id as a duplicate).
+    #[error("the scheduler at {url} has it already")]
+    Duplicate { url: String },
+    /// The remote SU refused the item for what it is; sending it again changes nothing.
+    #[error("the scheduler at {url} refused it ({status}): {why}")]
+    Refused {
+        url: String,
+        status: u16,
+        why: String,
+    },
+    /// No answer, or the remote SU failed (5xx): it may go through later.
+    #[error("the scheduler at {url} cannot be reached: {why}")]
+    Unreachable { url: String, why: String },
+}
+
+/// Where a forwarded item landed, as the remote SU says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAck {
+    pub id: String,
+    pub process: String,
+    pub slot: u64,
+}
+
+/// The HTTP side of routing. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub(super) http: reqwest::Client,
+}
+
+impl Default for Remote {
+    fn default() -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self { http }
+    }
+}
+
+impl Remote {
+    /// `POST {su_url}` with the signed item's bytes; `Ok` once the remote SU committed it.
+    pub async fn forward(&self, su_url: &str, item: &[u8]) -> Result<RemoteAck, ForwardError> {
+        let url = su_url.trim_end_matches('/').to_owned();
+        let unreachable = |why: String| ForwardError::Unreachable {
+            url: url.clone(),
+            why,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(item.to_vec())
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let why = || {
+            body["error"]
+                .as_str()
+                .map_or_else(|| body.to_string(), str::to_owned)
+        };
+        if status == reqwest::StatusCode::CONFLICT {
+            return Err(ForwardError::Duplicate { url });
+        }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(unreachable(format!("{status}: {}", why())));
+        }
+        if !status.is_success() {
+            return Err(ForwardError::Refused {
+                url,
+                status: status.as_u16(),
+                why: why(),
+            });
+        }
+        let text = |name: &str| body[name].as_str().map(str::to_owned);
+        match (text("id"), text("process"), body["slot"].as_u64()) {
+            (Some(id), Some(process), Some(slot)) => Ok(RemoteAck { id, process, slot }),
+            _ => Err(unreachable(format!(
+                "an answer without id/process/slot: {body}"
+            ))),
+        }
+    }
+}
