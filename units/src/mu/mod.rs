@@ -145,21 +145,25 @@ impl Messenger {
     /// (`route`) and is acknowledged once that SU acknowledged it.
     pub async fn submit(&self, bytes: &[u8]) -> Result<Submitted, MuError> {
         let item = DataItem::from_bytes(bytes).map_err(MuError::Malformed)?;
-        if let Route::There { url, .. } = self.route_of(&item).await? {
-            return self.submit_elsewhere(&item, &url).await;
+        self.submit_decoded(&item).await
+    }
+
+    async fn submit_decoded(&self, item: &DataItem) -> Result<Submitted, MuError> {
+        if let Route::There { url, .. } = self.route_of(item).await? {
+            return self.submit_elsewhere(item, &url).await;
         }
-        self.submit_item(&item).await
+        self.submit_item(item).await
     }
 
     /// What `POST /mu` does with any signed item: a module item is stored
-    /// ([`Self::add_module`]), anything else is scheduled ([`Self::submit_item`]). Returns the
-    /// item's id.
+    /// ([`Self::add_module`]), anything else is scheduled here or on its owner's node
+    /// ([`Self::submit`]). Returns the item's id.
     pub async fn accept(&self, bytes: &[u8]) -> Result<String, MuError> {
         let item = DataItem::from_bytes(bytes).map_err(MuError::Malformed)?;
         if crate::module::is_module(&item) {
             return self.add_module(&item).await;
         }
-        Ok(self.submit_item(&item).await?.id)
+        Ok(self.submit_decoded(&item).await?.id)
     }
 
     pub async fn submit_item(&self, item: &DataItem) -> Result<Submitted, MuError> {
