@@ -64,9 +64,10 @@ fn ctrl_c_during_an_eval_stops_waiting_and_history_is_saved_as_you_go() {
     // Queue slow messages ahead of the next eval, so its result is seconds away.
     queue_slow(&node, &alice_id, 5);
     // Deliveries wait for each other's evaluation, so at most one slow message is ahead of the
-    // eval; the eval does some work of its own so that the wait is always long enough to see.
+    // eval; the eval does seconds of work of its own (3e8 steps fit in the default compute
+    // budget), so the Ctrl-C below lands while it runs even on a loaded machine.
     alice
-        .send_line("for i = 1, 6e7 do end return 'after' .. ' the queue'")
+        .send_line("for i = 1, 3e8 do end return 'after' .. ' the queue'")
         .unwrap();
     // The spinner names the message it waits for.
     alice.exp_string("waiting for the result of").unwrap();
