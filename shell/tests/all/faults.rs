@@ -48,6 +48,55 @@ async fn spawn(http: &reqwest::Client, url: &str, me: &Ed25519Signer) -> String 
         .to_owned()
 }
 
+/// The ids of the messages in `process`'s log on the node at `url`, after its spawn.
+async fn logged_messages(http: &reqwest::Client, url: &str, process: &str) -> Vec<String> {
+    let page: Value = http
+        .get(format!("{url}/su/{process}?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1) // the spawn
+        .map(|e| e["node"]["message"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Posts `code` as `me`'s Eval to `process` on the node at `url` and returns its result.
+async fn eval_result(
+    http: &reqwest::Client,
+    url: &str,
+    me: &Ed25519Signer,
+    process: &str,
+    code: &str,
+) -> Value {
+    let probe = me
+        .sign(
+            ItemDraft::new(code)
+                .tag("Data-Protocol", "ao")
+                .tag("Type", "Message")
+                .tag("Action", "Eval")
+                .target(b64::decode_32(process).unwrap()),
+        )
+        .unwrap();
+    let id = post(http, url, probe.to_bytes()).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    http.get(format!("{url}/cu/result/{id}?process-id={process}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_stream_loses_no_acknowledged_message() {
     let home = tempfile::tempdir().unwrap();
@@ -99,21 +148,7 @@ async fn kill_9_mid_stream_loses_no_acknowledged_message() {
     );
 
     let (mut node, url) = start_node(&data, home.path());
-    let page: Value = http
-        .get(format!("{url}/su/{process}?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let logged: Vec<String> = page["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .skip(1) // the spawn
-        .map(|e| e["node"]["message"]["id"].as_str().unwrap().to_owned())
-        .collect();
+    let logged = logged_messages(&http, &url, &process).await;
     assert!(
         logged.len() >= acknowledged.len(),
         "{} logged < {} acknowledged",
@@ -127,27 +162,7 @@ async fn kill_9_mid_stream_loses_no_acknowledged_message() {
     );
 
     // Recomputed state: every logged message counted once, in log order.
-    let probe = me
-        .sign(
-            ItemDraft::new("return Count .. ' ' .. Seen")
-                .tag("Data-Protocol", "ao")
-                .tag("Type", "Message")
-                .tag("Action", "Eval")
-                .target(target),
-        )
-        .unwrap();
-    let id = post(&http, &url, probe.to_bytes()).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let result: Value = http
-        .get(format!("{url}/cu/result/{id}?process-id={process}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let result = eval_result(&http, &url, &me, &process, "return Count .. ' ' .. Seen").await;
     let text = result["Output"]["data"]
         .as_str()
         .unwrap_or_default()
@@ -349,44 +364,10 @@ async fn a_full_disk_makes_the_node_exit_3_and_a_restart_loses_nothing() {
 
     // The supervisor's restart, with the space back.
     let url = listening(next_line("aos node "));
-    let page: Value = http
-        .get(format!("{url}/su/{process}?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let logged: Vec<String> = page["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(|e| e["node"]["message"]["id"].as_str().unwrap().to_owned())
-        .collect();
+    let logged = logged_messages(&http, &url, &process).await;
     assert!(logged.len() >= acknowledged.len(), "{logged:?}");
     assert_eq!(&logged[..acknowledged.len()], &acknowledged[..]);
-    let probe = me
-        .sign(
-            ItemDraft::new("return tostring(N)")
-                .tag("Data-Protocol", "ao")
-                .tag("Type", "Message")
-                .tag("Action", "Eval")
-                .target(target),
-        )
-        .unwrap();
-    let id = post(&http, &url, probe.to_bytes()).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let result: Value = http
-        .get(format!("{url}/cu/result/{id}?process-id={process}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let result = eval_result(&http, &url, &me, &process, "return tostring(N)").await;
     assert_eq!(
         result["Output"]["data"],
         Value::from(logged.len().to_string()),
