@@ -15,6 +15,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod api;
 pub mod crank;
 pub mod cron;
 pub mod cu;

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::{Notify, watch};
 
@@ -57,8 +57,8 @@ pub enum MuError {
     Route(#[from] RouteError),
 }
 
-/// Where a submitted message landed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a submitted message landed (`POST /su`'s answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submitted {
     pub id: String,
     pub process: String,

@@ -73,9 +73,8 @@ impl Remote {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let why = || {
-            body["error"]
-                .as_str()
-                .map_or_else(|| body.to_string(), str::to_owned)
+            serde_json::from_value::<crate::api::ApiError>(body.clone())
+                .map_or_else(|_| body.to_string(), |e| e.error)
         };
         if status == reqwest::StatusCode::CONFLICT {
             return Err(ForwardError::Duplicate { url });
@@ -90,10 +89,13 @@ impl Remote {
                 why: why(),
             });
         }
-        let text = |name: &str| body[name].as_str().map(str::to_owned);
-        match (text("id"), text("process"), body["slot"].as_u64()) {
-            (Some(id), Some(process), Some(slot)) => Ok(RemoteAck { id, process, slot }),
-            _ => Err(unreachable(format!(
+        match serde_json::from_value::<crate::api::Submitted>(body.clone()) {
+            Ok(ack) => Ok(RemoteAck {
+                id: ack.id,
+                process: ack.process,
+                slot: ack.slot,
+            }),
+            Err(_) => Err(unreachable(format!(
                 "an answer without id/process/slot: {body}"
             ))),
         }
