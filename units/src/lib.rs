@@ -29,4 +29,5 @@ pub mod result;
 pub mod schedule;
 pub mod store;
 pub mod su;
+pub mod tasks;
 pub mod wallet;

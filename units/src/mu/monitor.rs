@@ -11,6 +11,7 @@ use crate::cron::{self, CronSchedule};
 use crate::message::DataItem;
 use crate::store::{self, ProcessId};
 use crate::su::{ScheduleError, now_ms};
+use crate::tasks::Stop;
 
 /// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
@@ -93,7 +94,7 @@ impl Messenger {
         Ok(())
     }
 
-    pub(super) async fn monitor_forever(node: Weak<Inner>) {
+    pub(super) async fn monitor_forever(node: Weak<Inner>, mut stop: Stop) {
         if let Some(inner) = node.upgrade()
             && let Err(e) = (Self { inner }).load_monitors()
         {
@@ -101,6 +102,9 @@ impl Messenger {
         }
         while let Some(inner) = node.upgrade() {
             let mu = Self { inner };
+            if stop.is_set() {
+                return;
+            }
             mu.run_due_ticks().await;
             let next = mu
                 .inner
@@ -116,7 +120,10 @@ impl Messenger {
             // Sleep without a strong reference, so a dropped node is noticed.
             let wake = mu.inner.monitor_wake.clone();
             drop(mu);
-            let _ = tokio::time::timeout(sleep, wake.notified()).await;
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tokio::time::timeout(sleep, wake.notified()) => {}
+            }
         }
     }
 
@@ -132,6 +139,9 @@ impl Messenger {
             .map(|(p, _)| *p)
             .collect();
         for process in due {
+            if self.inner.tasks.is_stopped() {
+                return;
+            }
             let next = match self.tick(&process).await {
                 Ok(Some(next)) => next,
                 Ok(None) => u64::MAX,
