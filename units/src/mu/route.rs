@@ -52,7 +52,7 @@ pub enum Route {
 #[derive(Debug, Default)]
 pub(super) struct Router {
     locations: OnceLock<Locations>,
-    remote: Remote,
+    pub(super) remote: Remote,
     /// Process → scheduler address, for processes found on peers.
     schedulers: Mutex<BTreeMap<[u8; 32], String>>,
 }
