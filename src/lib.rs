@@ -5,6 +5,8 @@
 //! It holds no unit logic of its own and knows nothing of the terminal.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use thiserror::Error;
 
@@ -18,6 +20,7 @@ use aos_units::location::Locations;
 use aos_units::mu::{CrankLimits, Messenger};
 use aos_units::store::{Store, StoreError, Writer};
 use aos_units::su::Scheduler;
+use aos_units::tasks::Tasks;
 use aos_units::wallet::{Wallet, WalletError};
 
 #[derive(Debug, Error)]
@@ -74,6 +77,24 @@ impl NodeConfig {
 pub struct Node {
     mu: Messenger,
     info: NodeInfo,
+    guard: Arc<Guard>,
+}
+
+/// The node's background tasks, stopped by [`Node::shutdown`] or, failing that, when the last
+/// clone of the node is dropped.
+#[derive(Debug)]
+struct Guard {
+    tasks: Tasks,
+    shut_down: AtomicBool,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if !self.shut_down.load(Ordering::SeqCst) {
+            tracing::warn!("node dropped without a shutdown: its background tasks are aborted");
+            self.tasks.abort();
+        }
+    }
 }
 
 impl Node {
@@ -84,8 +105,12 @@ impl Node {
         let key = Wallet::load_or_create(&config.data_dir.join("node-wallet.json"))?;
         let vm = aos_vm::Vm::new(config.vm.clone()).map_err(|e| NodeError::Vm(e.to_string()))?;
         let writer = Writer::start(store.clone());
+        let tasks = Tasks::new();
+        // The node runs the periodic checkpoints itself, among its own tasks, so a shutdown
+        // stops them with the rest.
         let cu_config = CuConfig {
             cron_results_kept: config.cron.results_kept,
+            checkpoint_interval: None,
             ..config.cu.clone()
         };
         let cu = ComputeUnit::new(store.clone(), writer.clone(), vm, cu_config);
@@ -99,8 +124,20 @@ impl Node {
         let default_module = cu.add_module(aos_vm::DEFAULT_MODULE)?;
         let su = Scheduler::new(store, writer, key.address(), default_module.clone())
             .with_cron_limits(config.cron.clone());
-        let mu = Messenger::start(su, cu, key.ed25519_signer()?.clone(), config.crank.clone());
-        let locations = Locations::new(key.ed25519_signer()?.clone(), config.network.clone());
+        let signer = key.ed25519_signer()?.clone();
+        let mu = Messenger::start_in(su, cu, signer.clone(), config.crank.clone(), tasks.clone());
+        if let Some(period) = config.cu.checkpoint_interval {
+            let cu = mu.compute().clone();
+            tasks.every(period, move || {
+                let cu = cu.clone();
+                async move {
+                    if let Err(e) = cu.checkpoint_all().await {
+                        tracing::warn!("periodic checkpoint: {e}");
+                    }
+                }
+            });
+        }
+        let locations = Locations::with_tasks(signer, config.network.clone(), tasks.clone());
         mu.join_network(locations.clone());
         let info = NodeInfo {
             address: key.address(),
@@ -108,7 +145,11 @@ impl Node {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             locations,
         };
-        Ok(Self { mu, info })
+        let guard = Arc::new(Guard {
+            tasks,
+            shut_down: AtomicBool::new(false),
+        });
+        Ok(Self { mu, info, guard })
     }
 
     pub fn messenger(&self) -> &Messenger {
@@ -119,10 +160,17 @@ impl Node {
         &self.info
     }
 
-    /// Checkpoints every hot process and closes the store's writer; call before dropping the
-    /// node on a graceful stop. Nothing can be written afterwards. Once every clone of the node is
-    /// dropped, the store is marked cleanly closed, so the next open need not check it.
+    /// Stops every background task (the cranker and its deliveries, monitored crons, location
+    /// renewal and peer pulls, periodic checkpoints) and waits until they have ended, then
+    /// checkpoints every hot process and closes the store's writer; call before dropping the
+    /// node on a graceful stop. Nothing is written afterwards: what was still to be delivered
+    /// waits in the outbox for the next start. Once every clone of the node is dropped, the
+    /// store is released (and marked cleanly closed, so the next open need not check it).
     pub async fn shutdown(&self) -> Result<(), NodeError> {
+        self.guard.shut_down.store(true, Ordering::SeqCst);
+        self.guard.tasks.stop().await;
+        // What the stopped tasks evaluated is committed before the checkpoints cover it.
+        self.mu.compute().settle().await;
         let checkpointed = self.mu.compute().checkpoint_all().await;
         self.mu.scheduler().writer().close().await;
         checkpointed?;

@@ -162,6 +162,11 @@ pub struct NodeArgs {
     /// Scheduler-Location record is pulled at start and every 30 s.
     #[arg(long = "peer", value_name = "URL")]
     pub peers: Vec<String>,
+    /// The root URL other nodes and clients reach this node at, when that is not the address it
+    /// listens on (a proxy, another interface): its Scheduler-Location record names this URL's
+    /// `/su`. Default: the listening address.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// The most fuel one message may burn (a spawn's Compute-Limit may ask for less).
     #[arg(long, default_value_t = aos::vm::VmConfig::default().fuel_per_message, value_name = "FUEL")]
     pub compute_limit: u64,

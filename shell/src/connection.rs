@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use aos::Node;
+use aos_units::api;
 use aos_units::cu::Order;
 use aos_units::message::{DataItem, b64};
 use aos_units::result::ProcessResult;
 use aos_units::store::ProcessId;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// What the shell needs to know about a node.
@@ -98,18 +100,13 @@ impl Connection {
             }),
             Self::Remote { urls, .. } => {
                 let base = &urls.node;
-                let info = self.get_json(&format!("{base}/")).await?;
-                let field = |name: &str| {
-                    info.get(name)
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                        .ok_or_else(|| {
-                            anyhow!("{base}/ does not look like an aos node (no {name})")
-                        })
-                };
+                let info: api::NodeInfo = self
+                    .get(&format!("{base}/"))
+                    .await
+                    .with_context(|| format!("{base}/ does not look like an aos node"))?;
                 Ok(NodeInfo {
-                    address: field("address")?,
-                    default_module: field("default_module")?,
+                    address: info.address,
+                    default_module: info.default_module,
                     location: base.clone(),
                 })
             }
@@ -167,12 +164,10 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                let value = Self::json_of(response).await?;
-                value
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| anyhow!("the messenger answered without an id: {value}"))
+                let accepted: api::Accepted = Self::answer_of(response)
+                    .await
+                    .context("the messenger's answer")?;
+                Ok(accepted.id)
             }
         }
     }
@@ -204,7 +199,9 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                Self::json_of(response).await.map(|_| ())
+                Self::answer_of::<api::Monitoring>(response)
+                    .await
+                    .map(|_| ())
             }
         }
     }
@@ -217,22 +214,20 @@ impl Connection {
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.cu;
-                let value = self
-                    .get_json(&format!("{base}/result/{message}?process-id={process}"))
-                    .await?;
-                Ok(ProcessResult::from_value(value)?)
+                self.get(&format!("{base}/result/{message}?process-id={process}"))
+                    .await
             }
         }
     }
 
-    pub async fn dry_run(&self, process: &str, message: &Value) -> Result<ProcessResult> {
+    pub async fn dry_run(&self, process: &str, message: &api::DryRun) -> Result<ProcessResult> {
         match self {
             Self::Embedded { node, .. } => {
                 let p = ProcessId::parse(process).context("process id")?;
                 Ok(node
                     .messenger()
                     .compute()
-                    .dry_run(&p, message.clone())
+                    .dry_run(&p, message.to_value())
                     .await?)
             }
             Self::Remote { urls, http } => {
@@ -243,7 +238,7 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                Ok(ProcessResult::from_value(Self::json_of(response).await?)?)
+                Self::answer_of(response).await
             }
         }
     }
@@ -296,27 +291,20 @@ impl Connection {
                     Order::Ascending => "ASC",
                     Order::Descending => "DESC",
                 };
-                let page = self
-                    .get_json(&format!(
+                let page: api::ResultsPage = self
+                    .get(&format!(
                         "{base}/{path}/{process}?from={from}&limit={limit}&sort={sort}"
                     ))
                     .await?;
-                let mut out = Vec::new();
-                for edge in page
-                    .get("edges")
-                    .and_then(Value::as_array)
+                page.edges
                     .into_iter()
-                    .flatten()
-                {
-                    let slot = edge
-                        .get("cursor")
-                        .and_then(Value::as_str)
-                        .and_then(|c| c.parse().ok())
-                        .ok_or_else(|| anyhow!("a result page edge has no numeric cursor"))?;
-                    let node = edge.get("node").cloned().unwrap_or(Value::Null);
-                    out.push((slot, ProcessResult::from_value(node)?));
-                }
-                Ok(out)
+                    .map(|edge| {
+                        let key = edge.key().ok_or_else(|| {
+                            anyhow!("a result page edge has no numeric cursor: {}", edge.cursor)
+                        })?;
+                        Ok((key, edge.node))
+                    })
+                    .collect()
             }
         }
     }
@@ -335,25 +323,14 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                let list = Self::json_of(list).await?;
-                Ok(list
-                    .as_array()
-                    .and_then(|l| l.last())
-                    .and_then(|p| p.get("process_id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned))
+                let list: Vec<api::ProcessSummary> = Self::answer_of(list).await?;
+                Ok(list.into_iter().last().map(|p| p.process_id))
             }
         }
     }
 
     /// The processes `owner` spawned on this node, oldest first, as `(name, id)`.
     pub async fn processes_of(&self, owner: &str) -> Result<Vec<(String, String)>> {
-        let name_of = |tags: &[(String, String)]| {
-            tags.iter()
-                .find(|(name, _)| name == "Name")
-                .map(|(_, value)| value.clone())
-                .unwrap_or_default()
-        };
         match self {
             Self::Embedded { node, .. } => Ok(node
                 .messenger()
@@ -361,12 +338,8 @@ impl Connection {
                 .processes_of(owner, None)?
                 .into_iter()
                 .map(|p| {
-                    let tags: Vec<(String, String)> = p
-                        .tags
-                        .iter()
-                        .map(|t| (t.name.clone(), t.value.clone()))
-                        .collect();
-                    (name_of(&tags), p.id)
+                    let name = p.tags.iter().find(|t| t.name == "Name");
+                    (name.map(|t| t.value.clone()).unwrap_or_default(), p.id)
                 })
                 .collect()),
             Self::Remote { urls, http } => {
@@ -377,27 +350,10 @@ impl Connection {
                     .send()
                     .await
                     .with_context(|| format!("cannot reach {base}"))?;
-                let list = Self::json_of(list).await?;
-                let text = |v: &Value, field: &str| {
-                    v.get(field)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
+                let list: Vec<api::ProcessSummary> = Self::answer_of(list).await?;
                 Ok(list
-                    .as_array()
                     .into_iter()
-                    .flatten()
-                    .map(|p| {
-                        let tags: Vec<(String, String)> = p
-                            .get("tags")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                            .map(|t| (text(t, "name"), text(t, "value")))
-                            .collect();
-                        (name_of(&tags), text(p, "process_id"))
-                    })
+                    .map(|p| (p.name().to_owned(), p.process_id))
                     .collect())
             }
         }
@@ -412,17 +368,10 @@ impl Connection {
             }
             Self::Remote { urls, .. } => {
                 let base = &urls.su;
-                let found = self
-                    .get_json(&format!("{base}/{message}?process-id={process}"))
+                let found: api::ScheduledMessage = self
+                    .get(&format!("{base}/{message}?process-id={process}"))
                     .await?;
-                Ok(found
-                    .pointer("/assignment/tags")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .find(|t| t.get("name").and_then(Value::as_str) == Some("Nonce"))
-                    .and_then(|t| t.get("value").and_then(Value::as_str))
-                    .and_then(|v| v.parse().ok()))
+                Ok(found.assignment.slot())
             }
         }
     }
@@ -447,20 +396,13 @@ impl Connection {
                 let base = &urls.mu;
                 let deadline = tokio::time::Instant::now() + timeout;
                 loop {
-                    let state = self.get_json(&format!("{base}/crank/{message}")).await?;
-                    if state.get("done").and_then(Value::as_bool) == Some(true) {
-                        let text = |u: &Value, field: &str| {
-                            u.get(field)
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
+                    let state: api::CrankStatus =
+                        self.get(&format!("{base}/crank/{message}")).await?;
+                    if state.done {
                         let undeliverable = state
-                            .get("undeliverable")
-                            .and_then(Value::as_array)
+                            .undeliverable
                             .into_iter()
-                            .flatten()
-                            .map(|u| (text(u, "target"), text(u, "reason")))
+                            .map(|u| (u.target, u.reason))
                             .collect();
                         return Ok(Crank {
                             done: true,
@@ -476,7 +418,7 @@ impl Connection {
         }
     }
 
-    async fn get_json(&self, url: &str) -> Result<Value> {
+    async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T> {
         let Self::Remote { http, .. } = self else {
             bail!("not a remote connection");
         };
@@ -485,23 +427,23 @@ impl Connection {
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
-        Self::json_of(response).await
+        Self::answer_of(response).await
     }
 
-    async fn json_of(response: reqwest::Response) -> Result<Value> {
+    /// A 2xx answer as a `T`; any other as its `{error}`.
+    async fn answer_of<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
         let status = response.status();
         let body: Value = response
             .json()
             .await
             .with_context(|| format!("the node answered {status} without JSON"))?;
         if !status.is_success() {
-            let message = body
-                .get("error")
-                .and_then(Value::as_str)
-                .map_or_else(|| body.to_string(), str::to_owned);
+            let message = serde_json::from_value::<api::ApiError>(body.clone())
+                .map_or_else(|_| body.to_string(), |e| e.error);
             bail!("{message} ({status})");
         }
-        Ok(body)
+        serde_json::from_value(body.clone())
+            .with_context(|| format!("the node's answer is not what was asked for: {body}"))
     }
 }
 

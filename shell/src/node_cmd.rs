@@ -40,11 +40,16 @@ pub async fn run(args: NodeArgs) -> Result<ExitCode> {
     let url = format!("http://{}", listener.local_addr()?);
     let url_file = node_url_file(&data_dir);
     std::fs::write(&url_file, &url).with_context(|| format!("writing {}", url_file.display()))?;
+    // Peers and clients are told where to find the node, which may not be where it listens.
+    let public_url = args.public_url.as_deref().unwrap_or(&url);
     node.info()
         .locations
-        .join(&url)
-        .context("signing the node's Scheduler-Location")?;
+        .join(public_url)
+        .with_context(|| format!("announcing the node at {public_url}"))?;
     println!("aos node {} listening on {url}", node.info().address);
+    if public_url != url {
+        println!("published as {public_url}");
+    }
     println!("default module {}", node.info().default_module);
     let timeout = std::time::Duration::from_secs(args.http_timeout.max(1));
     let limits = aos_units::http::HttpLimits {

@@ -10,7 +10,6 @@ use aos_units::message::{DataItem, ItemDraft, Signer, b64};
 use aos_units::result::ProcessResult;
 use aos_units::store::StoreError;
 use aos_units::wallet::Wallet;
-use serde_json::json;
 
 use crate::connection::{Connection, Crank, Endpoints, NodeInfo};
 use crate::serve::Serving;
@@ -292,13 +291,17 @@ impl Session {
 
     /// Evaluates `code` read-only: nothing is stored, the state does not change.
     pub async fn dry_eval(&self, code: &str) -> Result<ProcessResult> {
-        let message = json!({
-            "Target": self.process,
-            "Owner": self.wallet.address(),
-            "From": self.wallet.address(),
-            "Tags": [{"name": "Action", "value": "Eval"}],
-            "Data": code,
-        });
+        let message = aos_units::api::DryRun {
+            target: Some(self.process.clone()),
+            owner: Some(self.wallet.address()),
+            from: Some(self.wallet.address()),
+            tags: Some(vec![aos_units::message::Tag {
+                name: "Action".into(),
+                value: "Eval".into(),
+            }]),
+            data: Some(code.into()),
+            ..Default::default()
+        };
         self.conn.dry_run(&self.process, &message).await
     }
 

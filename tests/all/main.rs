@@ -14,4 +14,5 @@ mod modules;
 mod network;
 mod recovery;
 mod route;
+mod shutdown;
 mod support;

@@ -653,3 +653,49 @@ async fn a_process_spawning_on_another_nodes_scheduler_gets_its_child_there() {
     let reason = lost[0]["reason"].as_str().unwrap();
     assert!(reason.contains(&nobody), "{reason}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_another_nodes_process_runs_its_ticks_on_that_node() {
+    let net = Net::start(2).await;
+    let (a, b) = (net.node(0), net.node(1));
+    let me = Ed25519Signer::from_secret([72; 32]);
+    let clock = b
+        .spawn_tagged(&me, "clock", &[("Cron-Interval", "1-second")])
+        .await;
+    let monitor = |signer: &Ed25519Signer, method: reqwest::Method| {
+        let body = crate::support::monitor_request(signer, &clock);
+        let path = format!("/mu/monitor/{clock}");
+        async move { a.request(method, &path, body).await }
+    };
+    let id = ProcessId::parse(&clock).unwrap();
+
+    // Someone else's request is refused by B, and A says what B said.
+    let stranger = Ed25519Signer::from_secret([73; 32]);
+    let (status, body) = monitor(&stranger, reqwest::Method::POST).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(b.node.messenger().monitored().is_empty());
+
+    let (status, body) = monitor(&me, reqwest::Method::POST).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Cron initiated", "{body}");
+    assert_eq!(b.node.messenger().monitored(), vec![id]);
+    assert!(a.node.messenger().monitored().is_empty(), "A runs no ticks");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, page) = b.get(&format!("/cu/cron/{clock}")).await;
+        assert_eq!(status, 200, "{page}");
+        if page["edges"].as_array().unwrap().len() >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B never ticked: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (status, body) = monitor(&me, reqwest::Method::DELETE).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Cron stopped", "{body}");
+    assert!(b.node.messenger().monitored().is_empty());
+}

@@ -10,6 +10,7 @@ pub struct TestNode {
     pub http: reqwest::Client,
     pub _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestNode {
@@ -45,7 +46,7 @@ impl TestNode {
         let url = format!("http://{}", listener.local_addr().unwrap());
         node.info().locations.join(&url).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(aos_units::http::serve(
+        let served = tokio::spawn(aos_units::http::serve(
             listener,
             node.messenger().clone(),
             node.info().clone(),
@@ -59,6 +60,7 @@ impl TestNode {
             http: reqwest::Client::new(),
             _dir: dir,
             stop: Some(stop),
+            served: Some(served),
         }
     }
 
@@ -196,6 +198,20 @@ impl TestNode {
 }
 
 impl TestNode {
+    /// Stops serving, shuts the node down gracefully and drops it, handing back its data dir.
+    pub async fn shut_down(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.http = reqwest::Client::new();
+        if let Some(served) = self.served.take() {
+            served.await.unwrap();
+        }
+        self.node.shutdown().await.unwrap();
+        let dir = tempfile::TempDir::new().unwrap();
+        std::mem::replace(&mut self._dir, dir)
+    }
+
     /// Stops serving and drops the node without a shutdown (what a crash leaves), handing back
     /// the data dir once the store is free.
     pub async fn crash(mut self) -> tempfile::TempDir {

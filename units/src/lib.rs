@@ -15,6 +15,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod api;
 pub mod crank;
 pub mod cron;
 pub mod cu;
@@ -28,4 +29,5 @@ pub mod result;
 pub mod schedule;
 pub mod store;
 pub mod su;
+pub mod tasks;
 pub mod wallet;

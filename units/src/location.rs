@@ -24,6 +24,7 @@ use thiserror::Error;
 
 use crate::message::{DataItem, Ed25519Signer, ItemDraft, Signer, b64};
 use crate::schedule::item_from_graphql_node;
+use crate::tasks::Tasks;
 
 /// HyperBEAM's default lifetime of a location record: one hour.
 pub const DEFAULT_TTL_MS: u64 = 60 * 60 * 1000;
@@ -175,6 +176,8 @@ struct Inner {
     config: NetworkConfig,
     records: Mutex<BTreeMap<String, SchedulerLocation>>,
     http: reqwest::Client,
+    /// Where renewing this node's record and following peers run.
+    tasks: Tasks,
 }
 
 impl std::fmt::Debug for Locations {
@@ -197,6 +200,11 @@ fn now_ms() -> u64 {
 impl Locations {
     /// A registry that signs this node's record with `signer` (the node key).
     pub fn new(signer: Ed25519Signer, config: NetworkConfig) -> Self {
+        Self::with_tasks(signer, config, Tasks::new())
+    }
+
+    /// [`Self::new`], its background work ([`Self::join`]) in `tasks`.
+    pub fn with_tasks(signer: Ed25519Signer, config: NetworkConfig, tasks: Tasks) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -207,6 +215,7 @@ impl Locations {
                 config,
                 records: Mutex::new(BTreeMap::new()),
                 http,
+                tasks,
             }),
         }
     }
@@ -306,15 +315,16 @@ impl Locations {
 
     /// Announces this node (served at `node_url`, its SU under `/su`), keeps its record fresh and
     /// pulls every configured peer's record now and every `refresh`. Needs a tokio runtime; the
-    /// tasks end when the last clone of this registry is dropped.
+    /// tasks end when the registry's task set stops or its last clone is dropped.
     pub fn join(&self, node_url: &str) -> Result<SchedulerLocation, LocationError> {
         let su_url = format!("{}/su", node_url.trim_end_matches('/'));
         let record = self.announce(&su_url)?;
         let weak = Arc::downgrade(&self.inner);
         let renew = Duration::from_millis((self.inner.config.ttl_ms / 2).max(1000));
-        tokio::spawn(Self::renew_periodically(weak.clone(), su_url, renew));
+        let tasks = &self.inner.tasks;
+        tasks.spawn_cancellable(Self::renew_periodically(weak.clone(), su_url, renew));
         for peer in &self.inner.config.peers {
-            tokio::spawn(Self::follow(weak.clone(), peer.clone()));
+            tasks.spawn_cancellable(Self::follow(weak.clone(), peer.clone()));
         }
         Ok(record)
     }

@@ -101,3 +101,49 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .success()
         .stdout("42\n");
 }
+
+/// The `Url` tag of the Scheduler-Location record of `address` that the node at `url` serves.
+fn record_url(url: &str, address: &str) -> String {
+    let query = serde_json::json!({
+        "query": "query ($owner: String!) { transactions(owners: [$owner], tags: [{name: \"Type\", values: [\"Scheduler-Location\"]}]) { edges { node { tags { name value } } } } }",
+        "variables": {"owner": address},
+    });
+    let answer: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/graphql"))
+            .json(&query)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let tags = answer["data"]["transactions"]["edges"][0]["node"]["tags"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no record of {address} on {url}: {answer}"))
+        .clone();
+    tags.iter()
+        .find(|t| t["name"] == "Url")
+        .and_then(|t| t["value"].as_str())
+        .unwrap_or_else(|| panic!("a record without Url: {answer}"))
+        .to_owned()
+}
+
+#[test]
+fn a_node_behind_a_proxy_publishes_its_public_url_and_peers_learn_it() {
+    let home = tempfile::tempdir().unwrap();
+    let (b_dir, a_dir) = (home.path().join("b"), home.path().join("a"));
+    let public = "http://b.example:8080/ao";
+    let (b, b_url) = start_node_with(&b_dir, home.path(), &["--public-url", public]);
+    let _b = KillOnDrop(b);
+    let b_address = aos_units::wallet::Wallet::load(&b_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    assert_eq!(record_url(&b_url, &b_address), format!("{public}/su"));
+    // A reaches B where it listens, but learns where B says it is.
+    let (a, a_url) = start_node_with(&a_dir, home.path(), &["--peer", &b_url]);
+    let _a = KillOnDrop(a);
+    wait_until_known(&a_url, &b_address);
+    assert_eq!(record_url(&a_url, &b_address), format!("{public}/su"));
+}

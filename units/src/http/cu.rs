@@ -1,6 +1,5 @@
 //! `/cu`: results, cron results, dry-runs and state, in AO's camelCase page shape.
 
-use crate::result::ProcessResult;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warp::Filter;
@@ -8,9 +7,11 @@ use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
 use super::{MAX_BODY, reply};
+use crate::api;
 use crate::cu::Order;
 use crate::message::b64;
 use crate::mu::Messenger;
+use crate::result::ProcessResult;
 use crate::store::ProcessId;
 
 #[derive(Debug, Deserialize)]
@@ -226,21 +227,32 @@ fn window(q: &ResultsQuery) -> (usize, Order) {
 /// whether there are more (the caller reads one row beyond the page to know).
 fn page(rows: Vec<(u64, ProcessResult)>, limit: usize) -> Response {
     let has_next_page = rows.len() > limit;
-    let edges: Vec<Value> = rows
+    let edges = rows
         .into_iter()
         .take(limit)
-        .map(|(key, result)| json!({"cursor": key.to_string(), "node": result.to_value()}))
+        .map(|(key, result)| api::ResultEdge {
+            cursor: key.to_string(),
+            node: result,
+        })
         .collect();
     reply::json(
         StatusCode::OK,
-        &json!({"edges": edges, "pageInfo": {"hasNextPage": has_next_page}}),
+        &api::ResultsPage {
+            edges,
+            page_info: api::ResultsPageInfo { has_next_page },
+        },
     )
 }
 
 async fn dry_run(mu: &Messenger, process: Option<&str>, body: &[u8]) -> Answer {
     let process = process_arg(process)?;
-    let message: Value = match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => v,
+    let message: api::DryRun = match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| {
+            reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("the dry-run body is not a message: {e}"),
+            )
+        })?,
         Ok(_) => {
             return Err(reply::error(
                 StatusCode::BAD_REQUEST,
@@ -256,7 +268,7 @@ async fn dry_run(mu: &Messenger, process: Option<&str>, body: &[u8]) -> Answer {
     };
     let result = mu
         .compute()
-        .dry_run(&process, message)
+        .dry_run(&process, message.to_value())
         .await
         .map_err(reply::from_cu)?;
     Ok(reply::json(StatusCode::OK, &result))

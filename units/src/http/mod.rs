@@ -24,7 +24,6 @@ mod su;
 use std::convert::Infallible;
 use std::future::Future;
 
-use serde::Serialize;
 use warp::Filter;
 
 use crate::mu::Messenger;
@@ -32,16 +31,28 @@ use crate::mu::Messenger;
 pub use server::HttpLimits;
 pub use su::PAGE_BYTES;
 
-/// What `GET /` answers (contract: at least `address` and `default_module`).
-#[derive(Debug, Clone, Serialize)]
+/// Who the node is (`GET /` answers [`crate::api::NodeInfo`] from it; contract: at least
+/// `address` and `default_module`).
+#[derive(Debug, Clone)]
 pub struct NodeInfo {
     pub address: String,
     pub default_module: String,
     pub version: String,
     /// The Scheduler-Location records the node holds (its own and its peers'), served on
-    /// `/graphql`; not part of the `GET /` answer.
-    #[serde(skip)]
+    /// `/graphql`.
     pub locations: crate::location::Locations,
+}
+
+impl NodeInfo {
+    /// What `GET /` says of a healthy node.
+    pub fn answer(&self) -> crate::api::NodeInfo {
+        crate::api::NodeInfo {
+            address: self.address.clone(),
+            default_module: self.default_module.clone(),
+            version: self.version.clone(),
+            error: None,
+        }
+    }
 }
 
 /// Largest body a POST may carry.
@@ -56,17 +67,15 @@ pub fn routes(
     let root = warp::path::end().and(warp::get()).map({
         let info = info.clone();
         let mu = mu.clone();
-        move || match mu.scheduler().writer().failure() {
-            None => reply::json(warp::http::StatusCode::OK, &info),
-            Some(why) => reply::json(
-                warp::http::StatusCode::SERVICE_UNAVAILABLE,
-                &serde_json::json!({
-                    "error": format!("the store cannot be written: {why}"),
-                    "address": info.address,
-                    "default_module": info.default_module,
-                    "version": info.version,
-                }),
-            ),
+        move || {
+            let mut answer = info.answer();
+            match mu.scheduler().writer().failure() {
+                None => reply::json(warp::http::StatusCode::OK, &answer),
+                Some(why) => {
+                    answer.error = Some(format!("the store cannot be written: {why}"));
+                    reply::json(warp::http::StatusCode::SERVICE_UNAVAILABLE, &answer)
+                }
+            }
         }
     });
     let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));

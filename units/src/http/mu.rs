@@ -3,12 +3,12 @@
 //! `POST`/`DELETE /monitor/{process}` (with a signed item as the body) start and stop real-time
 //! cron ticks.
 
-use serde_json::json;
 use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::{MAX_BODY, reply};
+use crate::api;
 use crate::message::DataItem;
 use crate::mu::Messenger;
 use crate::store::ProcessId;
@@ -21,7 +21,7 @@ pub fn routes(
         move || {
             reply::json(
                 StatusCode::OK,
-                &json!({"Unit": "Messenger", "Address": mu.address()}),
+                &serde_json::json!({"Unit": "Messenger", "Address": mu.address()}),
             )
         }
     });
@@ -37,24 +37,32 @@ pub fn routes(
                 };
                 let done = outcome.is_some();
                 // What still waits, and why (a peer that is down, say).
-                let pending: Vec<_> = match mu.pending_of(&id) {
+                let pending = match mu.pending_of(&id) {
                     Ok(list) => list
-                        .iter()
-                        .map(|p| match &p.stall {
-                            Some(s) => json!({"target": p.target, "reason": s.reason, "attempts": s.attempts}),
-                            None => json!({"target": p.target}),
+                        .into_iter()
+                        .map(|p| api::PendingDelivery {
+                            attempts: p.stall.as_ref().map(|s| s.attempts),
+                            reason: p.stall.map(|s| s.reason),
+                            target: p.target,
                         })
                         .collect(),
                     Err(e) => return reply::error(reply::mu_status(&e), e),
                 };
-                let lost: Vec<_> = outcome
+                let undeliverable = outcome
                     .unwrap_or_default()
-                    .iter()
-                    .map(|u| json!({"target": u.target(), "reason": u.reason}))
+                    .into_iter()
+                    .map(|u| api::Undelivered {
+                        target: u.target(),
+                        reason: u.reason,
+                    })
                     .collect();
                 reply::json(
                     StatusCode::OK,
-                    &json!({"done": done, "undeliverable": lost, "pending": pending}),
+                    &api::CrankStatus {
+                        done,
+                        undeliverable,
+                        pending,
+                    },
                 )
             }
         }
@@ -83,10 +91,7 @@ pub fn routes(
             let mu = mu.clone();
             async move {
                 match mu.accept(&body).await {
-                    Ok(id) => reply::json(
-                        StatusCode::ACCEPTED,
-                        &json!({"id": id, "message": "Processing DataItem"}),
-                    ),
+                    Ok(id) => reply::json(StatusCode::ACCEPTED, &api::Accepted::new(id)),
                     Err(e) => reply::error(reply::mu_status(&e), e),
                 }
             }
@@ -121,13 +126,7 @@ async fn monitor(mu: &Messenger, process: &str, start: bool, body: &[u8]) -> Res
         mu.unmonitor(&id, &request).await
     };
     match outcome {
-        Ok(()) => reply::json(
-            StatusCode::OK,
-            &json!({
-                "id": request.id(),
-                "message": if start { "Cron initiated" } else { "Cron stopped" },
-            }),
-        ),
+        Ok(()) => reply::json(StatusCode::OK, &api::Monitoring::new(request.id(), start)),
         Err(e) => reply::error(reply::mu_status(&e), e),
     }
 }

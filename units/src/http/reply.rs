@@ -3,7 +3,6 @@
 use std::convert::Infallible;
 
 use serde::Serialize;
-use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
@@ -28,7 +27,12 @@ pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    json(status, &json!({ "error": message.to_string() }))
+    json(
+        status,
+        &crate::api::ApiError {
+            error: message.to_string(),
+        },
+    )
 }
 
 pub fn schedule_status(e: &ScheduleError) -> StatusCode {

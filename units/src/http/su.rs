@@ -3,13 +3,14 @@
 //! process it does not schedule, the SU answers 307 to the owner's SU when it knows it.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::{MAX_BODY, reply};
-use crate::message::{DataItem, b64};
+use crate::api;
+use crate::message::{DataItem, Tag, b64};
 use crate::mu::{Messenger, MuError, RouteError};
 use crate::store::{Assignment, ProcessId};
 
@@ -42,22 +43,28 @@ pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 /// Not in AO's API (aos finds processes through an Arweave gateway): the processes an address
 /// spawned here and, unless `local`, on the peers, optionally by name, oldest first.
 async fn processes_of(mu: &Messenger, q: &OwnerQuery) -> Response {
-    let mut list: Vec<Value> = match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
-        Ok(list) => list
-            .into_iter()
-            .map(|p| json!({"process_id": p.id, "owner": p.owner, "tags": p.tags, "timestamp": p.timestamp, "module": p.module, "scheduler": p.scheduler}))
-            .collect(),
-        Err(e) => return reply::error(reply::schedule_status(&e), e),
-    };
+    let mut list: Vec<api::ProcessSummary> =
+        match mu.scheduler().processes_of(&q.owner, q.name.as_deref()) {
+            Ok(list) => list
+                .into_iter()
+                .map(|p| api::ProcessSummary {
+                    module: p.module,
+                    owner: p.owner,
+                    process_id: p.id,
+                    scheduler: p.scheduler,
+                    tags: p.tags,
+                    timestamp: p.timestamp,
+                })
+                .collect(),
+            Err(e) => return reply::error(reply::schedule_status(&e), e),
+        };
     if !q.local {
         for found in mu.processes_on_peers(&q.owner, q.name.as_deref()).await {
-            if found["owner"] == q.owner.as_str()
-                && !list.iter().any(|p| p["process_id"] == found["process_id"])
-            {
+            if found.owner == q.owner && !list.iter().any(|p| p.process_id == found.process_id) {
                 list.push(found);
             }
         }
-        list.sort_by_key(|p| p["timestamp"].as_u64().unwrap_or(0));
+        list.sort_by_key(|p| p.timestamp);
     }
     reply::json(StatusCode::OK, &list)
 }
@@ -141,10 +148,7 @@ pub fn routes(
 /// node's process is redirected (307) to that node's SU.
 async fn write(mu: &Messenger, body: &[u8]) -> Response {
     match mu.submit_to_scheduler(body).await {
-        Ok(submitted) => reply::json(
-            StatusCode::CREATED,
-            &json!({"id": submitted.id, "process": submitted.process, "slot": submitted.slot}),
-        ),
+        Ok(submitted) => reply::json(StatusCode::CREATED, &submitted),
         Err(MuError::Route(RouteError::Elsewhere { url, process, .. })) => {
             reply::redirect(&url, format!("process {process} is scheduled at {url}"))
         }
@@ -192,18 +196,18 @@ fn process_info(mu: &Messenger, id: &str) -> Response {
         Ok(Some(record)) => match item_json(mu, &process.0) {
             Ok(Some(item)) => reply::json(
                 StatusCode::OK,
-                &json!({
-                    "process_id": record.id,
-                    "owner": item["owner"],
-                    "tags": record.tags,
-                    "timestamp": record.timestamp,
-                    "data": item["data"],
-                    "anchor": item["anchor"],
-                    "signature": item["signature"],
-                    "block": 0,
-                    "module": record.module,
-                    "scheduler": record.scheduler,
-                }),
+                &api::ProcessInfo {
+                    anchor: item.anchor,
+                    block: 0,
+                    data: item.data,
+                    module: record.module,
+                    owner: item.owner,
+                    process_id: record.id,
+                    scheduler: record.scheduler,
+                    signature: item.signature,
+                    tags: record.tags,
+                    timestamp: record.timestamp,
+                },
             ),
             Ok(None) => reply::error(StatusCode::NOT_FOUND, format!("no spawn message for {id}")),
             Err(r) => r,
@@ -235,19 +239,23 @@ fn log_page(mu: &Messenger, id: &str, q: &LogQuery) -> Response {
         Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     // Each edge is serialised as it is read, so the page's size is known before the next
-    // message is loaded and a page never holds more than PAGE_BYTES plus one message.
+    // message is loaded and a page never holds more than PAGE_BYTES plus one message. The page
+    // is an `api::LogPage`, written out by hand around the edges.
     let mut edges: Vec<Vec<u8>> = Vec::new();
     let mut bytes = 0;
     for assignment in log.iter().take(limit) {
         let message = match b64::decode_32(&assignment.message).map(|m| item_json(mu, &m)) {
-            Some(Ok(Some(item))) => item,
+            Some(Ok(item)) => item,
             Some(Err(r)) => return r,
-            _ => Value::Null,
+            None => None,
         };
-        let edge = json!({
-            "cursor": assignment.slot.to_string(),
-            "node": {"message": message, "assignment": assignment_json(assignment)},
-        });
+        let edge = api::LogEdge {
+            cursor: assignment.slot.to_string(),
+            node: api::ScheduledMessage {
+                assignment: assignment_json(assignment),
+                message,
+            },
+        };
         let edge = match serde_json::to_vec(&edge) {
             Ok(edge) => edge,
             Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -310,16 +318,19 @@ fn message(mu: &Messenger, id: &str, process: &str) -> Response {
         Err(e) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     match item_json(mu, &message) {
-        Ok(item) => reply::json(
+        Ok(message) => reply::json(
             StatusCode::OK,
-            &json!({"message": item, "assignment": assignment_json(&assignment)}),
+            &api::ScheduledMessage {
+                assignment: assignment_json(&assignment),
+                message,
+            },
         ),
         Err(r) => r,
     }
 }
 
 /// A stored item in AO's JSON form.
-fn item_json(mu: &Messenger, id: &[u8; 32]) -> Result<Option<Value>, Response> {
+fn item_json(mu: &Messenger, id: &[u8; 32]) -> Result<Option<api::Item>, Response> {
     let bytes = match mu.scheduler().store().message(id) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Ok(None),
@@ -327,28 +338,37 @@ fn item_json(mu: &Messenger, id: &[u8; 32]) -> Result<Option<Value>, Response> {
     };
     let item = DataItem::from_bytes(&bytes)
         .map_err(|e| reply::error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    Ok(Some(json!({
-        "id": item.id(),
-        "owner": {"address": item.owner_address(), "key": b64::encode(item.owner())},
-        "signature": b64::encode(item.signature()),
-        "anchor": item.anchor().map(|a| String::from_utf8(a.to_vec()).unwrap_or_else(|_| b64::encode(a))),
-        "target": item.target().map(b64::encode),
-        "tags": item.tags(),
-        "data": String::from_utf8(item.data().to_vec()).unwrap_or_else(|_| b64::encode(item.data())),
-    })))
+    let text =
+        |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap_or_else(|_| b64::encode(bytes));
+    Ok(Some(api::Item {
+        anchor: item.anchor().map(|a| text(a.as_slice())),
+        data: text(item.data()),
+        id: item.id(),
+        owner: api::Owner {
+            address: item.owner_address(),
+            key: b64::encode(item.owner()),
+        },
+        signature: b64::encode(item.signature()),
+        tags: item.tags().to_vec(),
+        target: item.target().map(b64::encode),
+    }))
 }
 
-fn assignment_json(a: &Assignment) -> Value {
-    json!({
-        "id": null,
-        "tags": [
-            {"name": "Process", "value": a.process},
-            {"name": "Epoch", "value": a.epoch.to_string()},
-            {"name": "Nonce", "value": a.slot.to_string()},
-            {"name": "Hash-Chain", "value": a.hash_chain},
-            {"name": "Block-Height", "value": a.block_height.to_string()},
-            {"name": "Timestamp", "value": a.timestamp.to_string()},
-            {"name": "Message", "value": a.message},
+fn assignment_json(a: &Assignment) -> api::AssignmentJson {
+    let tag = |name: &str, value: String| Tag {
+        name: name.to_owned(),
+        value,
+    };
+    api::AssignmentJson {
+        id: None,
+        tags: vec![
+            tag("Process", a.process.clone()),
+            tag("Epoch", a.epoch.to_string()),
+            tag("Nonce", a.slot.to_string()),
+            tag("Hash-Chain", a.hash_chain.clone()),
+            tag("Block-Height", a.block_height.to_string()),
+            tag("Timestamp", a.timestamp.to_string()),
+            tag("Message", a.message.clone()),
         ],
-    })
+    }
 }

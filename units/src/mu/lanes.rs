@@ -162,8 +162,9 @@ impl Messenger {
             if lanes.running.contains(&lane) || lanes.retry_at.contains_key(&lane) {
                 continue;
             }
-            lanes.running.insert(lane);
-            tokio::spawn(self.clone().run_lane(lane));
+            if self.inner.tasks.spawn(self.clone().run_lane(lane)) {
+                lanes.running.insert(lane);
+            }
         }
         Ok(())
     }
@@ -180,6 +181,10 @@ impl Messenger {
             }
             let mut error = None;
             for (seq, delivery) in batch {
+                // A node that is stopping makes no more deliveries; they wait in the outbox.
+                if self.inner.tasks.is_stopped() {
+                    break;
+                }
                 let crank = delivery.pushed_for.clone();
                 *self
                     .inner
@@ -206,6 +211,9 @@ impl Messenger {
             }
             if let Some(e) = error {
                 break Some(e);
+            }
+            if self.inner.tasks.is_stopped() {
+                break None;
             }
         };
         {

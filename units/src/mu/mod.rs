@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::{Notify, watch};
 
@@ -35,6 +35,7 @@ use crate::cu::{ComputeUnit, CuError};
 use crate::message::{DataItem, Ed25519Signer, ItemError, b64};
 use crate::store::{ProcessId, StoreError};
 use crate::su::{ScheduleError, Scheduler};
+use crate::tasks::Tasks;
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -57,8 +58,8 @@ pub enum MuError {
     Route(#[from] RouteError),
 }
 
-/// Where a submitted message landed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a submitted message landed (`POST /su`'s answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submitted {
     pub id: String,
     pub process: String,
@@ -97,12 +98,25 @@ struct Inner {
     monitor_wake: Arc<Notify>,
     /// Where items of other nodes' processes go (`route`).
     route: route::Router,
+    /// Every background task of the messenger (and of whatever else the node hands it).
+    tasks: Tasks,
 }
 
 impl Messenger {
     /// Starts the messenger and its background tasks: the cranker (which first drains what a
     /// previous run left), the monitor, and the recovery of acknowledged messages not yet computed.
     pub fn start(su: Scheduler, cu: ComputeUnit, node: Ed25519Signer, limits: CrankLimits) -> Self {
+        Self::start_in(su, cu, node, limits, Tasks::new())
+    }
+
+    /// [`Self::start`] with its background tasks in `tasks`: they end when it stops.
+    pub fn start_in(
+        su: Scheduler,
+        cu: ComputeUnit,
+        node: Ed25519Signer,
+        limits: CrankLimits,
+        tasks: Tasks,
+    ) -> Self {
         let (progress, _) = watch::channel(0);
         let mu = Self {
             inner: Arc::new(Inner {
@@ -118,13 +132,25 @@ impl Messenger {
                 monitors: Mutex::new(BTreeMap::new()),
                 monitor_wake: Arc::new(Notify::new()),
                 route: route::Router::default(),
+                tasks,
             }),
         };
-        // The background tasks hold the messenger weakly: they stop once the node lets go of it.
-        tokio::spawn(Self::crank_forever(Arc::downgrade(&mu.inner)));
-        tokio::spawn(Self::monitor_forever(Arc::downgrade(&mu.inner)));
-        tokio::spawn(Self::compute_acknowledged(Arc::downgrade(&mu.inner)));
+        // The background tasks hold the messenger weakly, and end when the task set stops. The
+        // cranker only starts lanes, so it can be dropped anywhere; the others evaluate, so they
+        // finish a step and then look at the stop signal.
+        let tasks = &mu.inner.tasks;
+        tasks.spawn_cancellable(Self::crank_forever(Arc::downgrade(&mu.inner)));
+        tasks.spawn(Self::monitor_forever(
+            Arc::downgrade(&mu.inner),
+            tasks.stop_signal(),
+        ));
+        tasks.spawn(Self::compute_acknowledged(Arc::downgrade(&mu.inner)));
         mu
+    }
+
+    /// The background tasks: stopping them stops the messenger's work (`aos::Node::shutdown`).
+    pub fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
     }
 
     pub fn scheduler(&self) -> &Scheduler {
@@ -179,7 +205,8 @@ impl Messenger {
             .ok_or_else(|| StoreError::Corrupt("process id".into()))?;
         let this = self.clone();
         let slot = assignment.slot;
-        tokio::spawn(async move {
+        // Stopping, nothing is evaluated in the background any more; a reader still computes it.
+        self.inner.tasks.spawn(async move {
             match this.inner.cu.result(&process, slot).await {
                 Ok(_) => this.inner.wake.notify_one(),
                 Err(e) => tracing::warn!(%process, slot, "evaluation failed: {e}"),
@@ -212,6 +239,9 @@ impl Messenger {
                 return;
             };
             let mu = Self { inner };
+            if mu.inner.tasks.is_stopped() {
+                return;
+            }
             let Some(last) = record.next_slot.checked_sub(1) else {
                 continue;
             };

@@ -6,11 +6,12 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use super::{Inner, Messenger, MuError};
+use super::{Inner, Messenger, MuError, RouteError};
 use crate::cron::{self, CronSchedule};
 use crate::message::DataItem;
 use crate::store::{self, ProcessId};
 use crate::su::{ScheduleError, now_ms};
+use crate::tasks::Stop;
 
 /// Longest sleep of the monitor loop, so new monitors and clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
@@ -21,7 +22,12 @@ const RETRY_MS: u64 = 1_000;
 impl Messenger {
     /// Starts running `process`'s cron ticks in real time. `request` is the caller's signed item
     /// (AO's MU takes one); it must verify and be signed by the process's owner or the node.
+    /// Ticks run where the process is scheduled: a request for another node's process goes to
+    /// that node's messenger, whose answer (a refusal too) is this one.
     pub async fn monitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
+        if self.relayed_monitor(process, request, true).await? {
+            return Ok(());
+        }
         self.check_cron_control(process, request)?;
         let key = *process;
         self.inner
@@ -41,6 +47,9 @@ impl Messenger {
     /// Stops real-time ticks of `process` (its ticks still run, in order, before its next
     /// message). Only its owner or the node may.
     pub async fn unmonitor(&self, process: &ProcessId, request: &DataItem) -> Result<(), MuError> {
+        if self.relayed_monitor(process, request, false).await? {
+            return Ok(());
+        }
         self.check_cron_control(process, request)?;
         let key = *process;
         self.inner
@@ -54,6 +63,36 @@ impl Messenger {
             .expect("monitors lock")
             .remove(process);
         Ok(())
+    }
+
+    /// Hands a (un)monitor request for a process another node schedules to that node's
+    /// messenger. `false`: the process is this node's, or nobody knows it (the local checks say
+    /// so). The request is checked here only for its signature; the owner checks the rest.
+    async fn relayed_monitor(
+        &self,
+        process: &ProcessId,
+        request: &DataItem,
+        start: bool,
+    ) -> Result<bool, MuError> {
+        let Some(su_url) = self.owner_url(process).await else {
+            return Ok(false);
+        };
+        request.verify().map_err(MuError::BadSignature)?;
+        // A Scheduler-Location names the SU; an aos node's MU is beside it.
+        let root = su_url.trim_end_matches('/');
+        let root = root.strip_suffix("/su").unwrap_or(root);
+        self.inner
+            .route
+            .remote
+            .relay_monitor(
+                &format!("{root}/mu"),
+                &process.to_string(),
+                start,
+                &request.to_bytes(),
+            )
+            .await
+            .map_err(|e| RouteError::Forward(e).into())
+            .map(|()| true)
     }
 
     /// `request` verifies, `process` exists and has a cron, and the signer may control it.
@@ -93,7 +132,7 @@ impl Messenger {
         Ok(())
     }
 
-    pub(super) async fn monitor_forever(node: Weak<Inner>) {
+    pub(super) async fn monitor_forever(node: Weak<Inner>, mut stop: Stop) {
         if let Some(inner) = node.upgrade()
             && let Err(e) = (Self { inner }).load_monitors()
         {
@@ -101,6 +140,9 @@ impl Messenger {
         }
         while let Some(inner) = node.upgrade() {
             let mu = Self { inner };
+            if stop.is_set() {
+                return;
+            }
             mu.run_due_ticks().await;
             let next = mu
                 .inner
@@ -116,7 +158,10 @@ impl Messenger {
             // Sleep without a strong reference, so a dropped node is noticed.
             let wake = mu.inner.monitor_wake.clone();
             drop(mu);
-            let _ = tokio::time::timeout(sleep, wake.notified()).await;
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tokio::time::timeout(sleep, wake.notified()) => {}
+            }
         }
     }
 
@@ -132,6 +177,9 @@ impl Messenger {
             .map(|(p, _)| *p)
             .collect();
         for process in due {
+            if self.inner.tasks.is_stopped() {
+                return;
+            }
             let next = match self.tick(&process).await {
                 Ok(Some(next)) => next,
                 Ok(None) => u64::MAX,

@@ -55,6 +55,52 @@ impl Default for Remote {
 }
 
 impl Remote {
+    /// `POST` (`start`) or `DELETE {mu_url}/monitor/{process}` with the signed request, as the
+    /// client sent it here; `Ok` once the owner's messenger took it.
+    pub async fn relay_monitor(
+        &self,
+        mu_url: &str,
+        process: &str,
+        start: bool,
+        request: &[u8],
+    ) -> Result<(), ForwardError> {
+        let url = format!("{}/monitor/{process}", mu_url.trim_end_matches('/'));
+        let method = if start {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::DELETE
+        };
+        let response = self
+            .http
+            .request(method, &url)
+            .header("content-type", "application/octet-stream")
+            .body(request.to_vec())
+            .send()
+            .await
+            .map_err(|e| ForwardError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let why = serde_json::from_value::<crate::api::ApiError>(body.clone())
+            .map_or_else(|_| body.to_string(), |e| e.error);
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(ForwardError::Unreachable {
+                url,
+                why: format!("{status}: {why}"),
+            });
+        }
+        Err(ForwardError::Refused {
+            url,
+            status: status.as_u16(),
+            why,
+        })
+    }
+
     /// `POST {su_url}` with the signed item's bytes; `Ok` once the remote SU committed it.
     pub async fn forward(&self, su_url: &str, item: &[u8]) -> Result<RemoteAck, ForwardError> {
         let url = su_url.trim_end_matches('/').to_owned();
@@ -73,9 +119,8 @@ impl Remote {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let why = || {
-            body["error"]
-                .as_str()
-                .map_or_else(|| body.to_string(), str::to_owned)
+            serde_json::from_value::<crate::api::ApiError>(body.clone())
+                .map_or_else(|_| body.to_string(), |e| e.error)
         };
         if status == reqwest::StatusCode::CONFLICT {
             return Err(ForwardError::Duplicate { url });
@@ -90,10 +135,13 @@ impl Remote {
                 why: why(),
             });
         }
-        let text = |name: &str| body[name].as_str().map(str::to_owned);
-        match (text("id"), text("process"), body["slot"].as_u64()) {
-            (Some(id), Some(process), Some(slot)) => Ok(RemoteAck { id, process, slot }),
-            _ => Err(unreachable(format!(
+        match serde_json::from_value::<crate::api::Submitted>(body.clone()) {
+            Ok(ack) => Ok(RemoteAck {
+                id: ack.id,
+                process: ack.process,
+                slot: ack.slot,
+            }),
+            Err(_) => Err(unreachable(format!(
                 "an answer without id/process/slot: {body}"
             ))),
         }

@@ -52,7 +52,7 @@ pub enum Route {
 #[derive(Debug, Default)]
 pub(super) struct Router {
     locations: OnceLock<Locations>,
-    remote: Remote,
+    pub(super) remote: Remote,
     /// Process → scheduler address, for processes found on peers.
     schedulers: Mutex<BTreeMap<[u8; 32], String>>,
 }
@@ -126,7 +126,7 @@ impl Messenger {
         &self,
         owner: &str,
         name: Option<&str>,
-    ) -> Vec<serde_json::Value> {
+    ) -> Vec<crate::api::ProcessSummary> {
         let Some(locations) = self.inner.route.locations.get() else {
             return Vec::new();
         };
@@ -157,8 +157,8 @@ impl Messenger {
                     None
                 }
             };
-            if let Some(serde_json::Value::Array(list)) = list {
-                out.extend(list);
+            if let Some(list) = list {
+                out.extend::<Vec<crate::api::ProcessSummary>>(list);
             }
         }
         out
