@@ -75,7 +75,7 @@ impl Instance {
         }
     }
 
-    fn memory(&self) -> &[u8] {
+    pub(crate) fn memory(&self) -> &[u8] {
         match self {
             Self::Aos(i) => i.memory.data(&i.store),
             Self::Emscripten(i) => i.memory.data(&i.store),
@@ -90,7 +90,7 @@ impl Instance {
         self.memory().to_vec()
     }
 
-    fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
+    pub(crate) fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
         let (store, memory) = self.parts();
         let page = 65536;
         let current = memory.data_size(&*store);

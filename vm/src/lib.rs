@@ -30,6 +30,7 @@ mod library;
 mod native;
 mod process;
 mod runtime;
+mod scratch;
 mod snapshot;
 mod wasi;
 
@@ -39,6 +40,7 @@ pub use format::{AOS_FORMAT, ModuleFormat, ModuleOptions, parse_memory_limit};
 pub use native::NativeProcess;
 pub use process::{Outcome, Process};
 pub use runtime::{Module, Vm, module_id};
+pub use scratch::Scratch;
 pub use snapshot::Snapshot;
 
 /// The committed process module (`vm/module/process.wasm`, rebuilt by `scripts/build-module`).

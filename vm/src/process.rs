@@ -108,6 +108,10 @@ impl Process {
         self.instance.memory_len()
     }
 
+    pub(crate) fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
     /// Fuel one message may burn: the runtime's limit, lowered by the module's `Compute-Limit`.
     fn fuel(&self) -> u64 {
         self.module.fuel_per_message(&self.vm.inner.config)
@@ -217,7 +221,7 @@ impl Process {
 
 /// The outcome of a call: the guest's result as it is (it carries `GasUsed`), or an error result
 /// for a trap. Only failed results are parsed, for their error text.
-fn finish(outcome: Result<Ran, String>, fuel: u64) -> Result<Outcome, VmError> {
+pub(crate) fn finish(outcome: Result<Ran, String>, fuel: u64) -> Result<Outcome, VmError> {
     match outcome {
         Ok(ran) => {
             let json = String::from_utf8(ran.json)

@@ -75,3 +75,57 @@ async fn looping_dry_runs_do_not_hold_up_the_owners_eval() {
     // And the process kept its state: the loops changed nothing.
     assert_eq!(node.eval_ok(&me, &process, "1 + 1").await, "2");
 }
+
+/// Dry-runs reuse a scratch copy of the process between them (issue 16): each must still see the
+/// process as it is at that moment, never what an earlier dry-run changed in the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_dry_run_sees_the_current_state_and_none_sees_another_dry_runs_changes() {
+    let node = TestNode::start_with(|config| config.vm.fuel_per_dry_run = 50_000_000).await;
+    let me = Ed25519Signer::from_secret([72; 32]);
+    let process = node.spawn(&me, "reader").await;
+    let dry = |code: &'static str| {
+        let (http, url) = (
+            node.http.clone(),
+            format!("{}/cu/dry-run?process-id={process}", node.url),
+        );
+        let body = json!({
+            "Owner": me.address(),
+            "Tags": [{"name": "Action", "value": "Eval"}],
+            "Data": code,
+        });
+        async move {
+            let answer: serde_json::Value = http
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer
+        }
+    };
+    node.eval_ok(&me, &process, "X = 1").await;
+    for _ in 0..3 {
+        assert_eq!(
+            crate::support::output(&dry("X = X + 100 return X").await),
+            "101"
+        );
+    }
+    node.eval_ok(&me, &process, "X = X + 1").await;
+    assert_eq!(crate::support::output(&dry("return X").await), "2");
+    // A dry-run that runs out of fuel and one that fails leave the next one a good copy.
+    let stuck = dry("X = 7 while true do end").await;
+    assert!(
+        stuck["Error"].as_str().is_some_and(|e| e.contains("fuel")),
+        "{stuck}"
+    );
+    let failed = dry("X = 8 error('no')").await;
+    assert!(
+        !failed["Error"].is_null() || failed.to_string().contains("no"),
+        "{failed}"
+    );
+    assert_eq!(crate::support::output(&dry("return X").await), "2");
+    assert_eq!(node.eval_ok(&me, &process, "X").await, "2");
+}

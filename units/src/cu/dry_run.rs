@@ -25,33 +25,68 @@ impl ComputeUnit {
         let record = self.record(process)?;
         let last = record.next_slot.saturating_sub(1);
         let slot = self.evaluate_through(process, last).await?;
-        let (snapshot, module, record) = {
-            let guard = slot.lock().await;
+        // The process is held only while its memory is copied into the scratch (or, when there
+        // is none to reuse, into a snapshot a new scratch is made from).
+        let (copy, record) = {
+            let mut guard = slot.lock().await;
             let hot = guard
-                .as_ref()
+                .as_mut()
                 .expect("evaluate_through leaves the process hot");
-            let snapshot = hot
-                .process
-                .snapshot()
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            (snapshot, hot.process.module().clone(), hot.record.clone())
+            let mut reused = hot.scratch.take();
+            let fresh = match reused.as_mut() {
+                Some(scratch) => hot.process.refresh_scratch(scratch).map_err(vm_error)?,
+                None => false,
+            };
+            let copy = match reused {
+                Some(scratch) if fresh => Copy::Ready(scratch),
+                _ => Copy::Snapshot(
+                    hot.process.snapshot().map_err(vm_error)?,
+                    hot.process.module().clone(),
+                ),
+            };
+            (copy, hot.record.clone())
         };
         let meta = self.loaded(&record.module)?.meta;
         let vm = self.inner.vm.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut copy = vm
-                .restore(&module, &snapshot)
-                .map_err(|e| CuError::Vm(e.to_string()))?;
+        let (outcome, back) = tokio::task::spawn_blocking(move || {
+            let scratch = match copy {
+                Copy::Ready(scratch) => scratch,
+                Copy::Snapshot(snapshot, module) => {
+                    aos_vm::Scratch::new(&vm, &module, &snapshot).map_err(vm_error)?
+                }
+            };
             fill_dry_run_fields(&mut message, &record);
             let env = env_json(&record, &meta);
-            let outcome = copy
+            scratch
                 .dry_run(&message.to_string(), &env.to_string())
-                .map_err(|e| CuError::Vm(e.to_string()))?;
-            parse_result(&outcome)
+                .map_err(vm_error)
         })
         .await
-        .map_err(|e| CuError::Vm(e.to_string()))?
+        .map_err(|e| CuError::Vm(e.to_string()))??;
+        if let Some(scratch) = back {
+            let mut guard = slot.lock().await;
+            if let Some(hot) = guard.as_mut()
+                && hot.scratch.is_none()
+            {
+                hot.scratch = Some(scratch);
+                let bytes = hot.bytes();
+                drop(guard);
+                self.note_memory(process, &slot, bytes);
+            }
+        }
+        parse_result(&outcome)
     }
+}
+
+/// What a dry-run runs on: a scratch refreshed under the process's lock, or a snapshot to make
+/// one from outside it.
+enum Copy {
+    Ready(aos_vm::Scratch),
+    Snapshot(aos_vm::Snapshot, aos_vm::Module),
+}
+
+fn vm_error(e: aos_vm::VmError) -> CuError {
+    CuError::Vm(e.to_string())
 }
 
 /// Dry-runs of one process that may run at once.

@@ -64,9 +64,7 @@ impl ComputeUnit {
                 }
             }
         }
-        let bytes = guard
-            .as_ref()
-            .map_or(0, |hot| hot.process.memory_len() as u64);
+        let bytes = guard.as_ref().map_or(0, Hot::bytes);
         drop(guard);
         self.note_memory(process, &hot_slot, bytes);
         Ok(HotUse {
@@ -124,6 +122,7 @@ impl ComputeUnit {
                 since_checkpoint: 0,
                 cron_through,
                 failures_seen,
+                scratch: None,
             })
         })
         .await

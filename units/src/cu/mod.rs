@@ -109,6 +109,15 @@ struct Hot {
     cron_through: u64,
     /// `Inner::failed_commits` when this state was loaded.
     failures_seen: u64,
+    /// A copy of the process for dry-runs, kept between them (see [`aos_vm::Scratch`]).
+    scratch: Option<aos_vm::Scratch>,
+}
+
+impl Hot {
+    /// The linear memory this state holds, its dry-run scratch included.
+    fn bytes(&self) -> u64 {
+        (self.process.memory_len() + self.scratch.as_ref().map_or(0, |s| s.memory_len())) as u64
+    }
 }
 
 type HotSlot = Arc<tokio::sync::Mutex<Option<Hot>>>;

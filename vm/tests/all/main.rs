@@ -7,6 +7,7 @@ mod limits;
 mod lua_specs;
 mod native_parity;
 mod results;
+mod scratch;
 mod snapshots;
 mod sqlite;
 mod support;

@@ -1,0 +1,91 @@
+//! Scratch copies of a process for dry-runs. A dry-run must see the process's state and leave
+//! no trace, without holding the process while it runs. Instantiating a fresh copy for each one
+//! costs milliseconds; a [`Scratch`] is instantiated once and, before each dry-run, only has the
+//! process's memory copied into it.
+//!
+//! Reuse is safe because our module's whole state is its linear memory: after a call that
+//! returned (even with a Lua error) the instance's globals are back where they were, so the same
+//! memory gives the same behaviour as a fresh instance. A call that trapped (fuel, a wasm fault)
+//! may leave globals mid-call, so that scratch is dropped. emscripten modules keep start-up state
+//! in globals of their own and always get a fresh scratch.
+
+use crate::error::VmError;
+use crate::format::ModuleFormat;
+use crate::instance::Instance;
+use crate::process::{Outcome, Process, finish};
+use crate::runtime::{Module, Vm};
+use crate::snapshot::Snapshot;
+
+/// An instance of a process's module, loaded with a copy of its memory for one dry-run at a time.
+pub struct Scratch {
+    vm: Vm,
+    module: Module,
+    instance: Instance,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("module", &self.module.id())
+            .field("memory_len", &self.instance.memory_len())
+            .finish()
+    }
+}
+
+impl Scratch {
+    /// A new scratch holding `snapshot`'s state.
+    pub fn new(vm: &Vm, module: &Module, snapshot: &Snapshot) -> Result<Self, VmError> {
+        if snapshot.module_id != module.id() {
+            return Err(VmError::Snapshot(format!(
+                "snapshot of module {} cannot run on module {}",
+                snapshot.module_id,
+                module.id()
+            )));
+        }
+        Ok(Self {
+            vm: vm.clone(),
+            module: module.clone(),
+            instance: Instance::with_memory(vm, module, &snapshot.memory)?,
+        })
+    }
+
+    pub fn memory_len(&self) -> usize {
+        self.instance.memory_len()
+    }
+
+    /// Evaluates a dry-run message (at most the runtime's `fuel_per_dry_run`) and hands the
+    /// scratch back if it can be reused.
+    pub fn dry_run(
+        mut self,
+        msg_json: &str,
+        env_json: &str,
+    ) -> Result<(Outcome, Option<Self>), VmError> {
+        let config = &self.vm.inner.config;
+        let fuel = self
+            .module
+            .fuel_per_message(config)
+            .min(config.fuel_per_dry_run);
+        let ran = self
+            .instance
+            .run(msg_json.as_bytes(), env_json.as_bytes(), fuel)?;
+        let returned = ran.is_ok();
+        let outcome = finish(ran, fuel)?;
+        let reusable = returned && self.module.format() == ModuleFormat::Aos;
+        Ok((outcome, reusable.then_some(self)))
+    }
+}
+
+impl Process {
+    /// Copies this process's state into `scratch`, if it is a scratch of the same module whose
+    /// memory is not larger than the process's (memory cannot shrink). `false`: make a new one.
+    pub fn refresh_scratch(&self, scratch: &mut Scratch) -> Result<bool, VmError> {
+        if scratch.module.id() != self.module().id()
+            || scratch.module.format() != ModuleFormat::Aos
+            || scratch.instance.memory_len() > self.memory_len()
+        {
+            return Ok(false);
+        }
+        scratch.instance.load_memory(self.instance().memory())?;
+        Ok(true)
+    }
+}

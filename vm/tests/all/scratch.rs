@@ -1,0 +1,78 @@
+//! Dry-runs on a reused scratch copy: they see the process as it is now and leave no trace in
+//! it, and a scratch that trapped is not reused.
+
+use aos_vm::Scratch;
+
+use crate::support::{env, eval, eval_message, output, process, result, vm};
+
+fn dry(scratch: Scratch, code: &str) -> (String, Option<Scratch>) {
+    let (outcome, back) = scratch.dry_run(&eval_message(99, code), &env()).unwrap();
+    (output(&result(outcome.result_json())), back)
+}
+
+#[test]
+fn a_refreshed_scratch_sees_the_process_as_it_is_now_and_changes_nothing() {
+    let (vm, module) = vm();
+    let mut p = process();
+    eval(&mut p, 2, "X = 1");
+    let scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let (seen, back) = dry(scratch, "X = X + 10 return X");
+    assert_eq!(seen, "11");
+    let mut scratch = back.expect("a clean run keeps the scratch");
+    // The dry-run's change stays in the scratch until it is refreshed, never in the process.
+    assert_eq!(output(&eval(&mut p, 3, "X = X + 1 return X")), "2");
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    let (seen, back) = dry(scratch, "return X");
+    assert_eq!(seen, "2");
+    // A Lua error returns normally: the scratch is still good.
+    let mut scratch = back.unwrap();
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    let (outcome, back) = scratch
+        .dry_run(&eval_message(100, "error('no')"), &env())
+        .unwrap();
+    assert!(outcome.error().is_some() || outcome.result_json().contains("no"));
+    let mut scratch = back.expect("a Lua error does not spoil the scratch");
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert_eq!(dry(scratch, "return X").0, "2");
+    assert_eq!(output(&eval(&mut p, 4, "return X")), "2");
+}
+
+#[test]
+fn a_scratch_that_ran_out_of_fuel_is_not_reused() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        fuel_per_dry_run: 20_000_000,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let mut p = vm.spawn(&module).unwrap();
+    p.handle(&crate::support::spawn_message(), &env()).unwrap();
+    let scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let (outcome, back) = scratch
+        .dry_run(&eval_message(2, "while true do end"), &env())
+        .unwrap();
+    assert!(
+        outcome.error().is_some_and(|e| e.contains("fuel")),
+        "{}",
+        outcome.result_json()
+    );
+    assert!(back.is_none());
+}
+
+#[test]
+fn a_scratch_larger_than_the_process_is_replaced() {
+    let (vm, module) = vm();
+    let mut p = process();
+    let scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    // The dry-run grows the scratch's memory past the process's.
+    let (_, back) = dry(
+        scratch,
+        "Big = string.rep('x', 8 * 1024 * 1024) return #Big",
+    );
+    let mut scratch = back.unwrap();
+    assert!(scratch.memory_len() > p.memory_len());
+    assert!(!p.refresh_scratch(&mut scratch).unwrap());
+    eval(&mut p, 2, "Y = 3");
+    let fresh = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    assert_eq!(dry(fresh, "return Y").0, "3");
+}
