@@ -80,6 +80,8 @@ impl ComputeUnit {
 
 /// What a dry-run runs on: a scratch refreshed under the process's lock, or a snapshot to make
 /// one from outside it.
+// Moved once per dry-run: boxing the scratch would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Copy {
     Ready(aos_vm::Scratch),
     Snapshot(aos_vm::Snapshot, aos_vm::Module),
