@@ -214,11 +214,24 @@ end
 
 -- Balance strings -----------------------------------------------------------
 
+-- Plain decimal strings are summed natively (vm/glue/src/decimal.rs); anything else, and results
+-- beyond 38 digits, take bint's path. Both give the same text.
+local decimal = require('aos.decimal')
+local native_add, native_sub = decimal.add, decimal.sub
+
 function utils.add(a, b)
+  if type(a) == "string" and type(b) == "string" then
+    local sum = native_add(a, b)
+    if sum then return sum end
+  end
   return tostring(bint(a) + bint(b))
 end
 
 function utils.subtract(a, b)
+  if type(a) == "string" and type(b) == "string" then
+    local difference = native_sub(a, b)
+    if difference then return difference end
+  end
   return tostring(bint(a) - bint(b))
 end
 

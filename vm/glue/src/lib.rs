@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json};
 pub mod bit32;
 pub mod cipher;
 pub mod crypto;
+pub mod decimal;
 pub mod isaac;
 pub mod json;
 pub mod morus;
@@ -120,8 +121,9 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
     Ok(lua)
 }
 
-/// The native libraries: `bit32` (global and module), `lsqlite3`, and the native halves of `json`
-/// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap.
+/// The native libraries: `bit32` (global and module), `lsqlite3`, the native halves of `json`
+/// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap, and
+/// `aos.decimal` (balance-string sums for `lua/utils.lua`).
 fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::Result<()> {
     let loaded: Table = package.get("loaded")?;
     let bit32 = bit32::create(lua)?;
@@ -130,6 +132,7 @@ fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::R
     loaded.set(".bit32", bit32)?;
     loaded.set("aos.json", json::create(lua)?)?;
     loaded.set("aos.crypto", crypto::create(lua)?)?;
+    loaded.set("aos.decimal", decimal::create(lua)?)?;
     // SQLite's pages are not Lua's: they get a share of the memory beside the Lua heap.
     let sqlite = sqlite::create(lua, (memory_limit / 4) as i64)?;
     loaded.set("lsqlite3", sqlite.clone())?;
