@@ -118,10 +118,17 @@ function utils.normalize(name)
 end
 
 --- Sorted keys (deterministic, unlike `pairs`).
+local function by_text(a, b) return tostring(a) < tostring(b) end
+
 function utils.keys(t)
-  local out = {}
-  for k in pairs(t) do out[#out + 1] = k end
-  table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+  local out, n, strings = {}, 0, true
+  for k in pairs(t) do
+    n = n + 1
+    out[n] = k
+    if type(k) ~= "string" then strings = false end
+  end
+  -- Strings compare as their text already: the same order without a tostring per comparison.
+  if strings then table.sort(out) else table.sort(out, by_text) end
   return out
 end
 
