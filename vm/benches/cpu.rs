@@ -3,6 +3,9 @@
 //! native Lua. On a shared machine wall-clock figures (the criterion benches) swing with the
 //! load; CPU time swings much less and fuel not at all, so before/after comparisons use these.
 //! Each figure is the best of `AOS_BENCH_ROUNDS` (default 7) rounds of 500 messages.
+//! `AOS_BENCH_HEAP_MB=0,100,1000` adds a token process whose heap is grown by that many MB of
+//! strings: the mean CPU per Transfer over twice as many rounds, and the best restore of its
+//! snapshot.
 
 use std::hint::black_box;
 
@@ -23,17 +26,25 @@ fn cpu_seconds() -> f64 {
 
 const BATCH: u64 = 500;
 
-fn best_of(rounds: usize, slot: &mut u64, mut run: impl FnMut(u64)) -> f64 {
+fn best_of(rounds: usize, slot: &mut u64, run: impl FnMut(u64)) -> f64 {
+    rounds_of(rounds, slot, run).0
+}
+
+/// (best, mean) µs per message over `rounds` rounds of `BATCH`.
+fn rounds_of(rounds: usize, slot: &mut u64, mut run: impl FnMut(u64)) -> (f64, f64) {
     let mut best = f64::MAX;
+    let mut total = 0.0;
     for _ in 0..rounds {
         let start = cpu_seconds();
         for _ in 0..BATCH {
             *slot += 1;
             run(*slot);
         }
-        best = best.min((cpu_seconds() - start) / BATCH as f64);
+        let spent = cpu_seconds() - start;
+        total += spent;
+        best = best.min(spent / BATCH as f64);
     }
-    best * 1e6
+    (best * 1e6, total / (rounds as f64 * BATCH as f64) * 1e6)
 }
 
 fn transfer(slot: u64) -> String {
@@ -97,6 +108,13 @@ fn main() {
     let native_transfer = best_of(rounds, &mut slot, |s| {
         black_box(native.handle(&transfer(s), &env));
     });
+    let heaps: Vec<u64> = std::env::var("AOS_BENCH_HEAP_MB")
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let mut at_size = Vec::new();
+    for &mb in &heaps {
+        at_size.push(heap_figures(mb, rounds));
+    }
     println!("cpu per message, best of {rounds} rounds of {BATCH}:");
     println!(
         "  trivial-eval    wasm {wasm_eval:7.1} µs  native {native_eval:6.1} µs  ratio {:.2}  fuel {gas_eval}",
@@ -106,4 +124,62 @@ fn main() {
         "  token-transfer  wasm {wasm_transfer:7.1} µs  native {native_transfer:6.1} µs  ratio {:.2}  fuel {gas_transfer}",
         wasm_transfer / native_transfer
     );
+    for (mb, transfer, restore) in at_size {
+        println!(
+            "  heap {mb:>5} MB   token-transfer wasm {transfer:7.1} µs (mean of {} rounds)   restore {restore:6.1} ms (best)",
+            rounds * 2
+        );
+    }
+}
+
+/// A token process grown by `mb` MB of strings: CPU per Transfer, and per restore of its
+/// snapshot (taken right after growing) into a process ready for a message.
+fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64) {
+    let env = env();
+    let vm = Vm::new(VmConfig {
+        cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
+        memory_limit: 1536 << 20,
+        ..VmConfig::default()
+    })
+    .expect("vm");
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
+    let mut p = ready_process(&vm);
+    let token = include_str!("../../lua/blueprints/token.lua");
+    for code in [token, FUND_OWNER] {
+        let r = p
+            .handle(&message(1, "Eval", code, &[]), &env)
+            .expect("setup");
+        assert!(r.error().is_none(), "{}", r.result_json());
+    }
+    let strings = mb * 1_000_000 / 120;
+    let mut done = 0;
+    let mut slot = 10;
+    while done < strings {
+        let n = (strings - done).min(1_000_000);
+        let code = format!(
+            "Heap = Heap or {{}} local n = #Heap for i = n + 1, n + {n} do \
+             Heap[i] = string.format('%078d', i) end return #Heap"
+        );
+        let r = p
+            .handle(&message(slot, "Eval", &code, &[]), &env)
+            .expect("grow");
+        assert!(r.error().is_none(), "{}", r.result_json());
+        done += n;
+        slot += 1;
+    }
+    let bytes = p.snapshot().expect("snapshot").to_bytes();
+    let mut restore = f64::MAX;
+    for _ in 0..rounds {
+        let start = cpu_seconds();
+        let snapshot = aos_vm::Snapshot::from_bytes(&bytes).expect("parse");
+        let q = vm.restore(&module, &snapshot).expect("restore");
+        restore = restore.min(cpu_seconds() - start);
+        drop(q);
+    }
+    // The mean, not the best round: a big heap's cost is mostly in the rollback-point copies
+    // that come every `4 × memory` fuel, i.e. in some rounds only.
+    let (_, transfer) = rounds_of(rounds * 2, &mut slot, |s| {
+        black_box(p.handle(&transfer(s), &env).expect("transfer"));
+    });
+    (mb, transfer, restore * 1e3)
 }
