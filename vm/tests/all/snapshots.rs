@@ -195,3 +195,45 @@ fn corrupt_format_2_snapshots_are_errors() {
         assert!(vm.restore(&module, &snapshot).is_err());
     }
 }
+
+#[test]
+fn a_big_snapshot_decodes_on_two_threads_to_the_same_memory() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        fuel_per_message: 10_000_000_000,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let mut p = vm.spawn(&module).unwrap();
+    p.handle(&crate::support::spawn_message(), &env()).unwrap();
+    // ~24 MB: data in both halves, zero chunks between, the odd chunk that LZ4 cannot shrink.
+    let r = p
+        .handle(
+            &eval_message(
+                1,
+                "Low = string.rep('ab', 4e6) Gap = string.rep('\\0', 6e6) \
+                 local t = {} for i = 1, 3e5 do t[i] = string.char((i * 7919) % 251) end \
+                 Noise = table.concat(t) High = string.rep('cd', 4e6) return #Low",
+            ),
+            &env(),
+        )
+        .unwrap();
+    assert!(r.error().is_none(), "{}", r.result_json());
+    let snapshot = p.snapshot().unwrap();
+    assert!(
+        snapshot.memory_len() > 16 << 20,
+        "{}",
+        snapshot.memory_len()
+    );
+    let read = aos_vm::Snapshot::from_bytes(&snapshot.to_bytes()).unwrap();
+    assert_eq!(read.memory_hash(), snapshot.memory_hash());
+    let mut restored = vm.restore(&module, &read).unwrap();
+    assert_eq!(
+        restored.snapshot().unwrap().memory_hash(),
+        snapshot.memory_hash()
+    );
+    let r = restored
+        .handle(&eval_message(2, "#Low + #High + #Noise"), &env())
+        .unwrap();
+    assert!(r.result_json().contains("16300000"), "{}", r.result_json());
+}
