@@ -4,14 +4,17 @@
 //! `MADV_HUGEPAGE`, the kernel backs it with 2 MiB pages where it can (THP in `madvise` mode,
 //! the common default). Only how memory is mapped changes, never what a process sees.
 
-/// Advises huge pages for the reserved range of a linear memory at `base` of up to `limit`
-/// bytes. Best effort: an error (no THP, an unmapped range) changes nothing.
+/// Advises huge pages for the reserved range of a wasm32 linear memory at `base` of up to
+/// `limit` bytes. Best effort: an error (no THP, an unmapped range) changes nothing.
 #[cfg(target_os = "linux")]
 pub(crate) fn advise_huge(base: *mut u8, limit: u64) {
     const HUGE: usize = 2 << 20;
     // Only whole 2 MiB pages inside the reservation can be huge; smaller memories gain nothing.
     let start = (base as usize).next_multiple_of(HUGE);
-    let end = (base as usize).saturating_add(limit as usize) & !(HUGE - 1);
+    // A wasm32 memory never exceeds 4 GiB, and wasmtime reserves that much for it: the range
+    // stays inside this memory's own reservation.
+    let limit = limit.min(4 << 30) as usize;
+    let end = (base as usize).saturating_add(limit) & !(HUGE - 1);
     if end <= start {
         return;
     }
