@@ -67,9 +67,20 @@ end
 
 --- A tag name as aos spells it: `_` becomes `-`, everything lower case, then the first letter and
 --- each letter after a `-` upper case (`data_PROTOCOL` → `Data-Protocol`, `ACTION` → `Action`).
+-- Names seen before are looked up: a message's few tag names repeat from message to message. The
+-- cache is dropped whole when full, so it stays small whatever names arrive.
+local normalized, cached = {}, 0
+
 function ao.normalizeTag(name)
+  local known = normalized[name]
+  if known then return known end
   local text = tostring(name):gsub("_", "-"):lower()
-  return (text:gsub("^%l", string.upper):gsub("%-%l", string.upper))
+  local out = text:gsub("^%l", string.upper):gsub("%-%l", string.upper)
+  if type(name) == "string" then
+    if cached >= 1024 then normalized, cached = {}, 0 end
+    normalized[name], cached = out, cached + 1
+  end
+  return out
 end
 ao.titleCase = ao.normalizeTag
 
@@ -118,11 +129,13 @@ end
 
 --- Builds {Target, Anchor, Tags, Data} from aos's message shape: every field that is not Target,
 --- Data, Anchor or Tags becomes a tag (sorted by name), then the explicit Tags.
+local NOT_TAGS = { Target = true, Data = true, Anchor = true, Tags = true, From = true }
+
 local function build(msg, ref)
   local tags = {}
   local names = {}
   for k, v in pairs(msg) do
-    if type(k) == "string" and not ({ Target = 1, Data = 1, Anchor = 1, Tags = 1, From = 1 })[k]
+    if type(k) == "string" and not NOT_TAGS[k]
       and type(v) ~= "function" and type(v) ~= "table" then
       names[#names + 1] = k
     end

@@ -18,20 +18,30 @@ local function make(sign, limbs)
   return normalize(setmetatable({ sign = sign, limbs = limbs }, bint))
 end
 
+--- Base-10^7 limbs of a digit string, least significant first.
+local function limbs_of(digits)
+  local limbs, n = {}, 0
+  for stop = #digits, 1, -WIDTH do
+    local start = stop - WIDTH + 1
+    if start < 1 then start = 1 end
+    n = n + 1
+    limbs[n] = tonumber(digits:sub(start, stop))
+  end
+  return limbs
+end
+
 local function from_string(s)
+  -- Plain digits (a balance, a quantity) need no trimming.
+  local sign, digits = s:match("^([+-]?)(%d+)$")
+  if digits then return make(sign == "-" and -1 or 1, limbs_of(digits)) end
   local text = s:gsub("^%s+", ""):gsub("%s+$", "")
-  local sign, digits = text:match("^([+-]?)(%d+)$")
+  sign, digits = text:match("^([+-]?)(%d+)$")
   if not digits then
     local whole = text:match("^([+-]?%d+)%.0*$")
     if whole then return from_string(whole) end
     error("invalid integer string: '" .. s .. "'", 3)
   end
-  local limbs = {}
-  for stop = #digits, 1, -WIDTH do
-    local start = math.max(1, stop - WIDTH + 1)
-    limbs[#limbs + 1] = tonumber(digits:sub(start, stop))
-  end
-  return make(sign == "-" and -1 or 1, limbs)
+  return make(sign == "-" and -1 or 1, limbs_of(digits))
 end
 
 local function from_integer(n)

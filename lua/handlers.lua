@@ -14,9 +14,16 @@ handlers.onceNonce = 0
 
 local SYSTEM_FIRST = { _eval = true }
 
+-- Walks the list as ipairs does (up to the first nil), without a C call per step: this runs
+-- for every handler of every message.
 local function find_index(name)
-  for i, h in ipairs(handlers.list) do
+  local list = handlers.list
+  local i = 1
+  local h = list[1]
+  while h ~= nil do
     if h.name == name then return i end
+    i = i + 1
+    h = list[i]
   end
   return nil
 end
@@ -169,7 +176,9 @@ function handlers.evaluate(msg, env)
   failure = {}
   local handled = false
   local snapshot = table.move(handlers.list, 1, #handlers.list, 1, {})
-  for _, h in ipairs(snapshot) do
+  for i = 1, math.huge do
+    local h = snapshot[i]
+    if h == nil then break end
     if h.name ~= "_default" and find_index(h.name) then
       local verdict = verdict_of(utils.matchesSpec(msg, h.pattern))
       if verdict ~= 0 then

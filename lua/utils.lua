@@ -118,10 +118,17 @@ function utils.normalize(name)
 end
 
 --- Sorted keys (deterministic, unlike `pairs`).
+local function by_text(a, b) return tostring(a) < tostring(b) end
+
 function utils.keys(t)
-  local out = {}
-  for k in pairs(t) do out[#out + 1] = k end
-  table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+  local out, n, strings = {}, 0, true
+  for k in pairs(t) do
+    n = n + 1
+    out[n] = k
+    if type(k) ~= "string" then strings = false end
+  end
+  -- Strings compare as their text already: the same order without a tostring per comparison.
+  if strings then table.sort(out) else table.sort(out, by_text) end
   return out
 end
 
@@ -214,11 +221,24 @@ end
 
 -- Balance strings -----------------------------------------------------------
 
+-- Plain decimal strings are summed natively (vm/glue/src/decimal.rs); anything else, and results
+-- beyond 38 digits, take bint's path. Both give the same text.
+local decimal = require('aos.decimal')
+local native_add, native_sub = decimal.add, decimal.sub
+
 function utils.add(a, b)
+  if type(a) == "string" and type(b) == "string" then
+    local sum = native_add(a, b)
+    if sum then return sum end
+  end
   return tostring(bint(a) + bint(b))
 end
 
 function utils.subtract(a, b)
+  if type(a) == "string" and type(b) == "string" then
+    local difference = native_sub(a, b)
+    if difference then return difference end
+  end
   return tostring(bint(a) - bint(b))
 end
 

@@ -67,6 +67,23 @@ test("utils: functional helpers and balance strings", function()
   eq(utils.toBalanceValue(12), "12")
 end)
 
+test("balance sums give bint's text whichever path computes them", function()
+  local function by_bint(a, b, op)
+    return tostring(op == "add" and bint(a) + bint(b) or bint(a) - bint(b))
+  end
+  local values = { "0", "1", "-1", "+7", "007", "-0", "1000000000000000000000", "999999999999999999999",
+    string.rep("9", 38), "-" .. string.rep("9", 38), string.rep("9", 39), "1" .. string.rep("0", 60),
+    " 12 ", "5.000", 42, -3 }
+  for _, a in ipairs(values) do
+    for _, b in ipairs(values) do
+      eq(utils.add(a, b), by_bint(a, b, "add"), tostring(a) .. " + " .. tostring(b))
+      eq(utils.subtract(a, b), by_bint(a, b, "sub"), tostring(a) .. " - " .. tostring(b))
+    end
+  end
+  assert(not pcall(utils.add, "12x", "1"))
+  assert(not pcall(utils.subtract, "1", ""))
+end)
+
 test("crypto sha256 and base64 vectors", function()
   eq(crypto.sha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   eq(crypto.digest.sha2_256("abc").asHex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

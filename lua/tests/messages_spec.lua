@@ -13,6 +13,12 @@ test("tag names are normalised as aos: _ to -, lower case, capitals at the start
   eq(ao.normalizeTag("data_PROTOCOL"), "Data-Protocol")
   eq(ao.normalizeTag("ACTION"), "Action")
   eq(ao.normalizeTag("x-reference"), "X-Reference")
+  -- Answers are cached by name: asking again, and after the cache is dropped, gives the same.
+  for round = 1, 2 do
+    for i = 1, 1100 do eq(ao.normalizeTag("tag_" .. i .. "_NAME"), "Tag-" .. i .. "-Name") end
+    eq(ao.normalizeTag("data_PROTOCOL"), "Data-Protocol")
+  end
+  eq(ao.normalizeTag(12), "12")
   eq(ao.normalizeTag("content_type"), "Content-Type")
   eq(Utils.normalize("reply_TO"), "Reply-To")
   local seen

@@ -5,31 +5,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use aos_vm::{NativeProcess, Process, Vm, VmConfig};
+use aos_vm::{NativeProcess, Vm, VmConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::json;
 
-fn env() -> String {
-    json!({"Process": {"Id": "P", "Owner": "O", "Tags": [{"name": "Scheduler", "value": "S"}]},
-           "Module": {"Id": "M", "Tags": []}})
-    .to_string()
-}
-
-fn message(slot: u64, action: &str, data: &str, tags: &[(&str, &str)]) -> String {
-    let mut all = vec![json!({"name": "Action", "value": action})];
-    all.extend(tags.iter().map(|(n, v)| json!({"name": n, "value": v})));
-    json!({"Id": format!("M{slot}"), "From": "O", "Owner": "O", "Target": "P", "Tags": all,
-           "Data": data, "Timestamp": 1_700_000_000_000u64 + slot, "Nonce": slot,
-           "Hash-Chain": format!("h{slot}"), "Block-Height": 0, "Module": "M"})
-    .to_string()
-}
-
-fn spawn_msg() -> String {
-    json!({"Id": "P", "From": "O", "Owner": "O", "Target": "P", "Data": "", "Nonce": 0,
-           "Tags": [{"name": "Type", "value": "Process"}, {"name": "Scheduler", "value": "S"}],
-           "Timestamp": 1_700_000_000_000u64, "Hash-Chain": "h0", "Module": "M"})
-    .to_string()
-}
+mod common;
+use common::{env, message, ready_process, spawn_msg};
 
 fn vm() -> Vm {
     Vm::new(VmConfig {
@@ -37,13 +17,6 @@ fn vm() -> Vm {
         ..VmConfig::default()
     })
     .expect("vm")
-}
-
-fn ready_process(vm: &Vm) -> Process {
-    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
-    let mut p = vm.spawn(&module).expect("spawn");
-    p.handle(&spawn_msg(), &env()).expect("spawn message");
-    p
 }
 
 fn throughput(c: &mut Criterion) {
@@ -79,10 +52,21 @@ fn throughput(c: &mut Criterion) {
         .expect("token");
     assert!(load.error().is_none(), "{}", load.result_json());
     native.handle(&message(1, "Eval", token, &[]), &env);
-    let mint = [("Quantity", "1000000000000000000000")];
-    wasm.handle(&message(2, "Mint", "", &mint), &env)
-        .expect("mint");
-    native.handle(&message(2, "Mint", "", &mint), &env);
+    // The sender holds tokens, so every Transfer debits, credits and sends both notices. (A
+    // `Mint` from the owner would be refused: only the process itself may mint.)
+    let fund = common::FUND_OWNER;
+    let funded = wasm
+        .handle(&message(2, "Eval", fund, &[]), &env)
+        .expect("fund");
+    assert!(funded.error().is_none(), "{}", funded.result_json());
+    native.handle(&message(2, "Eval", fund, &[]), &env);
+    let first = [("Recipient", "user0"), ("Quantity", "1")];
+    let wasm_first = wasm
+        .handle(&message(3, "Transfer", "", &first), &env)
+        .expect("transfer");
+    assert!(wasm_first.result_json().contains("Debit-Notice"));
+    let native_first = native.handle(&message(3, "Transfer", "", &first), &env);
+    assert!(native_first.to_string().contains("Debit-Notice"));
     group.bench_function("wasm/token-transfer", |b| {
         b.iter(|| {
             slot += 1;

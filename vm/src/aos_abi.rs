@@ -77,6 +77,7 @@ impl AosInstance {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or(VmError::MissingExport("memory"))?;
+        crate::pages::advise_huge(memory.data_ptr(&store), memory_limit);
         Ok(Self {
             alloc: instance.get_typed_func(&mut store, "aos_alloc")?,
             init: instance.get_typed_func(&mut store, "aos_init")?,

@@ -9,6 +9,7 @@ use crate::error::VmError;
 use crate::format::ModuleFormat;
 use crate::host::{HostState, Ran};
 use crate::runtime::{Module, Vm};
+use crate::snapshot::Image;
 
 // One per process, held in place: the size difference between the kinds costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -43,8 +44,8 @@ impl Instance {
         Ok(instance)
     }
 
-    /// A fresh instance continuing from `memory` (a snapshot or a rollback point).
-    pub(crate) fn with_memory(vm: &Vm, module: &Module, memory: &[u8]) -> Result<Self, VmError> {
+    /// A fresh instance continuing from `image` (a snapshot or a rollback point).
+    pub(crate) fn with_image(vm: &Vm, module: &Module, image: &Image) -> Result<Self, VmError> {
         let mut instance = match module.format() {
             // Our module's state is its memory alone: no start-up to run first.
             ModuleFormat::Aos => Self::new(vm, module)?,
@@ -52,7 +53,7 @@ impl Instance {
             // the memory is replaced, as ao-loader does when it resumes from a buffer.
             _ => Self::started(vm, module)?,
         };
-        instance.load_memory(memory)?;
+        instance.load_image(image)?;
         Ok(instance)
     }
 
@@ -90,6 +91,8 @@ impl Instance {
         self.memory().to_vec()
     }
 
+    /// Replaces the memory with `bytes` (at least as long as it is now), as a dry-run scratch
+    /// is refreshed from its process.
     pub(crate) fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
         let (store, memory) = self.parts();
         let page = 65536;
@@ -103,5 +106,26 @@ impl Instance {
         memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
         memory.data_mut(&mut *store).copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// Copies the memory into `buffer`, reusing its allocation.
+    pub(crate) fn copy_memory_into(&self, buffer: &mut Vec<u8>) {
+        buffer.clear();
+        buffer.extend_from_slice(self.memory());
+    }
+
+    fn load_image(&mut self, image: &Image) -> Result<(), VmError> {
+        let (store, memory) = self.parts();
+        let page = 65536;
+        let current = memory.data_size(&*store);
+        let len = image.len();
+        if len < current || !len.is_multiple_of(page) {
+            return Err(VmError::Snapshot(format!(
+                "memory of {len} bytes cannot replace {current}"
+            )));
+        }
+        memory.grow(&mut *store, ((len - current) / page) as u64)?;
+        // What was grown is zero already: the image skips its zero chunks there.
+        image.write_into(memory.data_mut(&mut *store), current)
     }
 }

@@ -16,8 +16,9 @@
 //! protocol of @permaweb/ao-loader, wasm32 or wasm64), under the same fuel, memory ceiling,
 //! rollback, snapshot and determinism rules. [`ModuleFormat`] names them.
 //!
-//! Crates beyond the design card: `zstd` (snapshot compression: fast, and the usual choice for
-//! memory images).
+//! Crates beyond the design card: `zstd` (format-1 snapshots, still read), `lz4_flex` (format-2
+//! snapshot chunks: decodes several times faster than zstd, which restore time is made of) and
+//! `libc` (`madvise` for huge pages, Linux only).
 
 mod aos_abi;
 mod config;
@@ -28,6 +29,7 @@ mod host;
 mod instance;
 mod library;
 mod native;
+mod pages;
 mod process;
 mod runtime;
 mod scratch;

@@ -7,13 +7,15 @@
 //! fuel spent since the last one exceeds `rollback_fuel_per_byte` × memory size, so the copying
 //! costs in proportion to the work done and a replay costs about one copy at most.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::error::VmError;
 use crate::host::Ran;
 use crate::instance::Instance;
 use crate::runtime::{Module, Vm};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Image, Snapshot};
 
 /// Most messages kept for replay before a rollback point is forced.
 const MAX_REPLAY: usize = 10_000;
@@ -47,7 +49,7 @@ pub struct Process {
     vm: Vm,
     module: Module,
     instance: Instance,
-    rollback_point: Vec<u8>,
+    rollback_point: Image,
     since_point: Vec<(Vec<u8>, Vec<u8>)>,
     fuel_since_point: u64,
 }
@@ -67,7 +69,7 @@ impl Vm {
     /// runs here, before any message).
     pub fn spawn(&self, module: &Module) -> Result<Process, VmError> {
         let instance = Instance::started(self, module)?;
-        let rollback_point = instance.memory_copy();
+        let rollback_point = Image::Raw(Arc::new(instance.memory_copy()));
         Ok(Process {
             vm: self.clone(),
             module: module.clone(),
@@ -87,12 +89,13 @@ impl Vm {
                 module.id()
             )));
         }
-        let instance = Instance::with_memory(self, module, &snapshot.memory)?;
+        let instance = Instance::with_image(self, module, &snapshot.image)?;
         Ok(Process {
             vm: self.clone(),
             module: module.clone(),
             instance,
-            rollback_point: snapshot.memory.clone(),
+            // The snapshot's own image: a rollback decodes it again, nothing is copied now.
+            rollback_point: snapshot.image.clone(),
             since_point: Vec::new(),
             fuel_since_point: 0,
         })
@@ -181,12 +184,22 @@ impl Process {
     pub fn snapshot(&self) -> Result<Snapshot, VmError> {
         Ok(Snapshot {
             module_id: self.module.id().to_owned(),
-            memory: self.instance.memory_copy(),
+            image: Image::Raw(Arc::new(self.instance.memory_copy())),
         })
     }
 
     fn set_rollback_point(&mut self) {
-        self.rollback_point = self.instance.memory_copy();
+        // Into the last point's buffer when nothing else shares it: its pages are mapped
+        // already, so a big memory costs a copy, not a copy plus a page fault per 4 KiB.
+        let reused = match &mut self.rollback_point {
+            Image::Raw(buffer) => Arc::get_mut(buffer)
+                .map(|buffer| self.instance.copy_memory_into(buffer))
+                .is_some(),
+            Image::Encoded(_) => false,
+        };
+        if !reused {
+            self.rollback_point = Image::Raw(Arc::new(self.instance.memory_copy()));
+        }
         self.since_point.clear();
         self.fuel_since_point = 0;
     }
@@ -202,7 +215,7 @@ impl Process {
     /// Back to the state after the last successful message: a fresh instance, the rollback point's
     /// memory, and a replay of the messages handled since.
     fn roll_back(&mut self) -> Result<(), VmError> {
-        let mut instance = Instance::with_memory(&self.vm, &self.module, &self.rollback_point)?;
+        let mut instance = Instance::with_image(&self.vm, &self.module, &self.rollback_point)?;
         let fuel = self.fuel();
         for (msg, env) in &self.since_point {
             match instance.run(msg, env, fuel)? {

@@ -117,6 +117,9 @@ impl Vm {
             .wasm_relaxed_simd(false)
             // AO's wasm64 format: 64-bit linear memory (wasm32 modules are unaffected).
             .wasm_memory64(true);
+        if std::env::var_os("AOS_VM_PERFMAP").is_some() {
+            wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&wasm)?;
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker)?;

@@ -45,7 +45,7 @@ impl Scratch {
         Ok(Self {
             vm: vm.clone(),
             module: module.clone(),
-            instance: Instance::with_memory(vm, module, &snapshot.memory)?,
+            instance: Instance::with_image(vm, module, &snapshot.image)?,
         })
     }
 

@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json};
 pub mod bit32;
 pub mod cipher;
 pub mod crypto;
+pub mod decimal;
 pub mod isaac;
 pub mod json;
 pub mod morus;
@@ -120,8 +121,9 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
     Ok(lua)
 }
 
-/// The native libraries: `bit32` (global and module), `lsqlite3`, and the native halves of `json`
-/// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap.
+/// The native libraries: `bit32` (global and module), `lsqlite3`, the native halves of `json`
+/// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap, and
+/// `aos.decimal` (balance-string sums for `lua/utils.lua`).
 fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::Result<()> {
     let loaded: Table = package.get("loaded")?;
     let bit32 = bit32::create(lua)?;
@@ -130,6 +132,7 @@ fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::R
     loaded.set(".bit32", bit32)?;
     loaded.set("aos.json", json::create(lua)?)?;
     loaded.set("aos.crypto", crypto::create(lua)?)?;
+    loaded.set("aos.decimal", decimal::create(lua)?)?;
     // SQLite's pages are not Lua's: they get a share of the memory beside the Lua heap.
     let sqlite = sqlite::create(lua, (memory_limit / 4) as i64)?;
     loaded.set("lsqlite3", sqlite.clone())?;
@@ -184,6 +187,7 @@ pub fn is_error(result: &Json) -> bool {
 }
 
 fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
+    let (msg_len, env_len) = (msg.len(), env.len());
     let (msg, env): (Json, Json) = match (serde_json::from_slice(msg), serde_json::from_slice(env))
     {
         (Ok(m), Ok(e)) => (m, e),
@@ -202,24 +206,52 @@ fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
         .unwrap_or("");
     let seed = fnv1a(seed_source.as_bytes());
     sqlite_vfs::begin_message(seed as u64);
-    match run_handle(lua, &msg, &env, seed) {
+    // Room the unguarded conversions need (see `unguarded`): JSON text becomes Lua values of up
+    // to ~32 times its size (`[1,1,…]`), plus a margin.
+    let room = (msg_len + env_len).saturating_mul(32) + (1 << 20);
+    match run_handle(lua, &msg, &env, seed, room) {
         Ok(result) => normalise(result),
         Err(e) => error_result(&error_text(&e)),
     }
 }
 
-fn run_handle(lua: &Lua, msg: &Json, env: &Json, seed: i64) -> mlua::Result<Json> {
+fn run_handle(lua: &Lua, msg: &Json, env: &Json, seed: i64, room: usize) -> mlua::Result<Json> {
     let math: Table = lua.globals().get("math")?;
     math.get::<Function>("randomseed")?.call::<()>(seed)?;
     let options = mlua::serde::SerializeOptions::new()
         .serialize_none_to_null(false)
         .serialize_unit_to_null(false)
         .set_array_metatable(false);
-    let msg = lua.to_value_with(msg, options)?;
-    let env = lua.to_value_with(env, options)?;
+    let (msg, env) = unguarded(lua, room, || {
+        Ok((
+            lua.to_value_with(msg, options)?,
+            lua.to_value_with(env, options)?,
+        ))
+    })?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
     let result: Value = handle.call((msg, env))?;
-    result::to_json(&result).map_err(mlua::Error::runtime)
+    unguarded(lua, 1 << 20, || {
+        result::to_json(&result).map_err(mlua::Error::runtime)
+    })
+}
+
+/// Runs `f`, which runs no Lua code, without mlua's guards when the heap has `room` bytes to
+/// spare under three quarters of its limit. While a memory limit is set mlua wraps every operation (each table
+/// field set, each string pushed) in a protected call, so that running out of memory is a Lua
+/// error and not an abort; building a message's tables and reading the result spent most of
+/// their time in those guards. With room to spare no allocation in `f` can fail, and the limit
+/// is back before any Lua code runs. Without room, `f` runs guarded as before.
+fn unguarded<T>(lua: &Lua, room: usize, f: impl FnOnce() -> mlua::Result<T>) -> mlua::Result<T> {
+    let limit = lua.set_memory_limit(0)?;
+    // Three quarters: the heap's cap is not all the memory there is (SQLite's pages and the
+    // runtime's own buffers share the ceiling), so "room" must be far from both.
+    if limit == 0 || lua.used_memory().saturating_add(room) >= limit / 4 * 3 {
+        lua.set_memory_limit(limit)?;
+        return f();
+    }
+    let out = f();
+    lua.set_memory_limit(limit)?;
+    out
 }
 
 /// Lists the library writes as empty tables must still be JSON arrays.

@@ -130,3 +130,33 @@ fn a_dry_run_gets_less_fuel_than_a_message() {
     let real = p.handle(&work, &crate::support::env()).unwrap();
     assert!(real.error().is_none(), "{}", real.result_json());
 }
+
+/// Building a message's tables runs without mlua's guards only when the Lua heap is well under
+/// its cap (see `unguarded` in vm/glue); near the cap it stays guarded. Either way a message too
+/// big for what is left fails and leaves no trace, and small ones still run.
+#[test]
+fn near_the_memory_cap_a_big_message_fails_and_small_ones_still_run() {
+    let vm = aos_vm::Vm::new(aos_vm::VmConfig {
+        memory_limit: 32 << 20,
+        fuel_per_message: 10_000_000_000,
+        ..crate::support::config()
+    })
+    .unwrap();
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).unwrap();
+    let mut p = spawned(&vm, &module);
+    // Until an allocation fails (at the Lua cap or the memory ceiling), then ~200 KB freed.
+    let fill = "Fill = {} pcall(function() for i = 1, 1e9 do Fill[i] = string.rep('f', 4096) .. i end end) \
+                for i = #Fill, #Fill - 50, -1 do Fill[i] = nil end collectgarbage() return #Fill";
+    let filled = output(&eval(&mut p, 1, fill));
+    assert!(filled.parse::<u32>().unwrap() > 1000, "{filled}");
+    let big = crate::support::eval_message(2, &format!("-- {}\nreturn 1", "d".repeat(8 << 20)));
+    let r = crate::support::result(
+        p.handle(&big, &crate::support::env())
+            .unwrap()
+            .result_json(),
+    );
+    assert!(r["Error"].is_string(), "{r}");
+    for slot in 3..20 {
+        assert_eq!(output(&eval(&mut p, slot, "#Fill")), filled);
+    }
+}

@@ -1,0 +1,194 @@
+//! `cargo bench -p aos-vm --bench cpu`: per-message cost as this thread's CPU time (user + system,
+//! `CLOCK_THREAD_CPUTIME_ID`) and as fuel, for a trivial Eval and a token `Transfer`, on wasm and
+//! native Lua. On a shared machine wall-clock figures (the criterion benches) swing with the
+//! load; CPU time swings much less and fuel not at all, so before/after comparisons use these.
+//! Each figure is the best of `AOS_BENCH_ROUNDS` (default 7) rounds of 500 messages.
+//! `AOS_BENCH_HEAP_MB=0,100,1000` adds a token process whose heap is grown by that many MB of
+//! strings: the mean CPU per Transfer over twice as many rounds, and the best restore of its
+//! snapshot.
+
+use std::hint::black_box;
+
+use aos_vm::{NativeProcess, Process, Vm, VmConfig};
+
+mod common;
+use common::{FUND_OWNER, env, message, ready_process, spawn_msg};
+
+fn cpu_seconds() -> f64 {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// All threads of the process: a big restore decodes on two.
+fn process_cpu_seconds() -> f64 {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn clock(id: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the given, valid pointer.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+const BATCH: u64 = 500;
+
+fn best_of(rounds: usize, slot: &mut u64, run: impl FnMut(u64)) -> f64 {
+    rounds_of(rounds, slot, run).0
+}
+
+/// (best, mean) µs per message over `rounds` rounds of `BATCH`.
+fn rounds_of(rounds: usize, slot: &mut u64, mut run: impl FnMut(u64)) -> (f64, f64) {
+    let mut best = f64::MAX;
+    let mut total = 0.0;
+    for _ in 0..rounds {
+        let start = cpu_seconds();
+        for _ in 0..BATCH {
+            *slot += 1;
+            run(*slot);
+        }
+        let spent = cpu_seconds() - start;
+        total += spent;
+        best = best.min(spent / BATCH as f64);
+    }
+    (best * 1e6, total / (rounds as f64 * BATCH as f64) * 1e6)
+}
+
+fn transfer(slot: u64) -> String {
+    let to = format!("user{}", slot % 5000);
+    message(
+        slot,
+        "Transfer",
+        "",
+        &[("Recipient", to.as_str()), ("Quantity", "1")],
+    )
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rounds = std::env::var("AOS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
+    let env = env();
+    let vm = Vm::new(VmConfig {
+        cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
+        ..VmConfig::default()
+    })
+    .expect("vm");
+    let mut wasm: Process = ready_process(&vm);
+    let mut native = NativeProcess::new(200 << 20).expect("native");
+    native.handle(&spawn_msg(), &env);
+    let token = include_str!("../../lua/blueprints/token.lua");
+    for code in [token, FUND_OWNER] {
+        let r = wasm
+            .handle(&message(1, "Eval", code, &[]), &env)
+            .expect("setup");
+        assert!(r.error().is_none(), "{}", r.result_json());
+        native.handle(&message(1, "Eval", code, &[]), &env);
+    }
+    let mut slot = 10;
+    let gas_eval = wasm
+        .handle(&message(2, "Eval", "1 + 1", &[]), &env)
+        .expect("eval")
+        .gas_used();
+    let first = wasm.handle(&transfer(3), &env).expect("transfer");
+    assert!(
+        first.result_json().contains("Debit-Notice"),
+        "{}",
+        first.result_json()
+    );
+    let gas_transfer = first.gas_used();
+
+    let eval = |slot| message(slot, "Eval", "1 + 1", &[]);
+    let wasm_eval = best_of(rounds, &mut slot, |s| {
+        black_box(wasm.handle(&eval(s), &env).expect("eval"));
+    });
+    let native_eval = best_of(rounds, &mut slot, |s| {
+        black_box(native.handle(&eval(s), &env));
+    });
+    let wasm_transfer = best_of(rounds, &mut slot, |s| {
+        black_box(wasm.handle(&transfer(s), &env).expect("transfer"));
+    });
+    let native_transfer = best_of(rounds, &mut slot, |s| {
+        black_box(native.handle(&transfer(s), &env));
+    });
+    let heaps: Vec<u64> = std::env::var("AOS_BENCH_HEAP_MB")
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let mut at_size = Vec::new();
+    for &mb in &heaps {
+        at_size.push(heap_figures(mb, rounds));
+    }
+    println!("cpu per message, best of {rounds} rounds of {BATCH}:");
+    println!(
+        "  trivial-eval    wasm {wasm_eval:7.1} µs  native {native_eval:6.1} µs  ratio {:.2}  fuel {gas_eval}",
+        wasm_eval / native_eval
+    );
+    println!(
+        "  token-transfer  wasm {wasm_transfer:7.1} µs  native {native_transfer:6.1} µs  ratio {:.2}  fuel {gas_transfer}",
+        wasm_transfer / native_transfer
+    );
+    for (mb, transfer, restore) in at_size {
+        println!(
+            "  heap {mb:>5} MB   token-transfer wasm {transfer:7.1} µs (mean of {} rounds)   restore {restore:6.1} ms (best, CPU of all threads)",
+            rounds * 2
+        );
+    }
+}
+
+/// A token process grown by `mb` MB of strings: CPU per Transfer, and per restore of its
+/// snapshot (taken right after growing) into a process ready for a message.
+fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64) {
+    let env = env();
+    let vm = Vm::new(VmConfig {
+        cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
+        memory_limit: 1536 << 20,
+        ..VmConfig::default()
+    })
+    .expect("vm");
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
+    let mut p = ready_process(&vm);
+    let token = include_str!("../../lua/blueprints/token.lua");
+    for code in [token, FUND_OWNER] {
+        let r = p
+            .handle(&message(1, "Eval", code, &[]), &env)
+            .expect("setup");
+        assert!(r.error().is_none(), "{}", r.result_json());
+    }
+    let strings = mb * 1_000_000 / 120;
+    let mut done = 0;
+    let mut slot = 10;
+    while done < strings {
+        let n = (strings - done).min(1_000_000);
+        let code = format!(
+            "Heap = Heap or {{}} local n = #Heap for i = n + 1, n + {n} do \
+             Heap[i] = string.format('%078d', i) end return #Heap"
+        );
+        let r = p
+            .handle(&message(slot, "Eval", &code, &[]), &env)
+            .expect("grow");
+        assert!(r.error().is_none(), "{}", r.result_json());
+        done += n;
+        slot += 1;
+    }
+    let bytes = p.snapshot().expect("snapshot").to_bytes();
+    let mut restore = f64::MAX;
+    for _ in 0..rounds {
+        let start = process_cpu_seconds();
+        let snapshot = aos_vm::Snapshot::from_bytes(&bytes).expect("parse");
+        let q = vm.restore(&module, &snapshot).expect("restore");
+        restore = restore.min(process_cpu_seconds() - start);
+        drop(q);
+    }
+    // The mean, not the best round: a big heap's cost is mostly in the rollback-point copies
+    // that come every `4 × memory` fuel, i.e. in some rounds only.
+    let (_, transfer) = rounds_of(rounds * 2, &mut slot, |s| {
+        black_box(p.handle(&transfer(s), &env).expect("transfer"));
+    });
+    (mb, transfer, restore * 1e3)
+}
