@@ -5,6 +5,8 @@
 //! Arweave's RSA: a 4096-bit modulus `n` (the 512-byte owner, big-endian) with public exponent
 //! 65537, RSASSA-PSS with SHA-256 and MGF1-SHA-256 over the 48-byte signing payload itself.
 
+use std::collections::HashMap;
+
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 // `try_sign` comes through ed25519-dalek's `Signer` import: both crates share the `signature` traits.
 use rsa::signature::Verifier as _;
@@ -231,6 +233,30 @@ fn rsa_owner_key(owner: &[u8]) -> Option<rsa::PublicKey> {
     rsa::PublicKey::new_with_size_limits(n, BoxedUint::from(RSA_EXPONENT), bits..=bits).ok()
 }
 
+/// Ed25519 owner keys decompressed lately. Decompressing a key (a field square root) is about a
+/// fifth of a verification, and a node sees the same few signers over and over: its users and
+/// the nodes that forward to it.
+static ED25519_KEYS: std::sync::Mutex<Option<HashMap<[u8; 32], VerifyingKey>>> =
+    std::sync::Mutex::new(None);
+
+/// Keys kept at most; the cache starts over when full (an attacker with many keys only costs the
+/// decompression they would cost anyway).
+const ED25519_KEYS_KEPT: usize = 4096;
+
+fn ed25519_key(owner: &[u8; 32]) -> Result<VerifyingKey, ItemError> {
+    let mut cache = ED25519_KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    let keys = cache.get_or_insert_with(HashMap::new);
+    if let Some(key) = keys.get(owner) {
+        return Ok(*key);
+    }
+    let key = VerifyingKey::from_bytes(owner).map_err(|_| ItemError::BadOwner("ed25519"))?;
+    if keys.len() >= ED25519_KEYS_KEPT {
+        keys.clear();
+    }
+    keys.insert(*owner, key);
+    Ok(key)
+}
+
 impl DataItem {
     /// Checks the signature against the owner key. `Ok(())` means the item is authentic.
     pub fn verify(&self) -> Result<(), ItemError> {
@@ -241,8 +267,7 @@ impl DataItem {
                     .owner()
                     .try_into()
                     .map_err(|_| ItemError::BadOwner("ed25519"))?;
-                let key =
-                    VerifyingKey::from_bytes(&owner).map_err(|_| ItemError::BadOwner("ed25519"))?;
+                let key = ed25519_key(&owner)?;
                 let signature =
                     Signature::from_slice(self.signature()).map_err(|_| ItemError::BadSignature)?;
                 key.verify_strict(&self.signing_payload(), &signature)
@@ -293,6 +318,29 @@ mod tests {
             value => jwk[field] = value,
         }
         jwk.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_known_ed25519_signer_is_still_checked_on_every_item() {
+        let signer = Ed25519Signer::from_secret([41; 32]);
+        let first = signer.sign(ItemDraft::new("one")).unwrap();
+        first.verify().unwrap();
+        // The owner's key is cached now; a forged signature under it must still fail.
+        let mut bytes = first.to_bytes();
+        bytes[10] ^= 1; // inside the 64-byte signature, after the 2-byte type
+        let forged = DataItem::from_bytes(&bytes).unwrap();
+        assert!(matches!(forged.verify(), Err(ItemError::BadSignature)));
+        // And an item whose content changed after signing.
+        let other = signer.sign(ItemDraft::new("two")).unwrap();
+        let mut bytes = other.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1; // the data
+        assert!(DataItem::from_bytes(&bytes).unwrap().verify().is_err());
+        other.verify().unwrap();
+        // A key that is not a curve point is refused as before.
+        let mut bytes = first.to_bytes();
+        bytes[66..98].copy_from_slice(&[0xff; 32]);
+        assert!(DataItem::from_bytes(&bytes).unwrap().verify().is_err());
     }
 
     #[test]
