@@ -1,6 +1,6 @@
-//! The shell against a network of nodes (issue 14, item 6): `aos NAME --url A` works for a process
-//! that node B schedules — its messages route through A to B, and A sends the shell to B's CU
-//! for results (A cannot compute other nodes' processes yet).
+//! The shell against a network of nodes (issue 14, items 5 and 6): `aos NAME --url A` works for a
+//! process that node B schedules — its messages route through A to B, and A's CU computes its
+//! results from B's log.
 
 use crate::batch::{KillOnDrop, start_node, start_node_with};
 use crate::support::aos;
@@ -97,6 +97,60 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .args(["far", "--url", &b_url, "--wallet"])
         .arg(&wallet)
         .args(["--run", "X"])
+        .assert()
+        .success()
+        .stdout("42\n");
+}
+
+/// How many processes the CU at `url` holds in memory (`GET /cu/` → `Hot.processes`).
+fn hot_processes(url: &str) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let info: serde_json::Value = reqwest::get(format!("{url}/cu/"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        info["Hot"]["processes"].as_u64().unwrap()
+    })
+}
+
+#[test]
+fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process() {
+    let home = tempfile::tempdir().unwrap();
+    let (a_dir, c_dir) = (home.path().join("a"), home.path().join("c"));
+    let (a, a_url) = start_node(&a_dir, home.path());
+    let _a = KillOnDrop(a);
+    let (c, c_url) = start_node_with(&c_dir, home.path(), &["--peer", &a_url]);
+    let _c = KillOnDrop(c);
+    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    wait_until_known(&c_url, &a_address);
+    let wallet = home.path().join("me.json");
+    crate::support::wallet(&wallet);
+    aos(home.path())
+        .args(["near-a", "--url", &a_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Y = 40 return Y"])
+        .assert()
+        .success()
+        .stdout("40\n");
+    assert_eq!(hot_processes(&c_url), 0);
+    aos(home.path())
+        .args(["near-a", "--url", &c_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "1 + 1"])
+        .assert()
+        .success()
+        .stdout("2\n");
+    // C computed it (A's process is in C's hot set), and the state is A's.
+    assert_eq!(hot_processes(&c_url), 1);
+    aos(home.path())
+        .args(["near-a", "--url", &c_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Y + 2"])
         .assert()
         .success()
         .stdout("42\n");
