@@ -5,7 +5,9 @@
 //! A remote process leaves no row in the scheduler's tables (routing takes a process record in
 //! the store to mean "scheduled here"): its record lives here, in memory, as its source verified
 //! it, and its results and checkpoints in the CU's own tables like any other's (this CU's cache).
-//! One [`RemoteSource`] is kept per SU URL, so the links it verified are kept between requests.
+//! One [`RemoteSource`] is kept per remote process, so the links it verified are kept between
+//! requests, and one process's slow pages do not queue another's (a source reads one page at a
+//! time); its HTTP client, and so its connections, are shared.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,7 +34,6 @@ pub trait Locate: Send + Sync {
 #[derive(Default)]
 pub(super) struct Sources {
     locate: OnceLock<Arc<dyn Locate>>,
-    by_url: Mutex<HashMap<String, Arc<RemoteSource>>>,
     remote: Mutex<HashMap<ProcessId, Remote>>,
 }
 
@@ -81,15 +82,7 @@ impl ComputeUnit {
                 why,
             })?
             .ok_or_else(unknown)?;
-        let source = self
-            .inner
-            .sources
-            .by_url
-            .lock()
-            .expect("sources lock")
-            .entry(url.clone())
-            .or_insert_with(|| Arc::new(RemoteSource::with_client(url, locate.client())))
-            .clone();
+        let source = Arc::new(RemoteSource::with_client(url, locate.client()));
         // This CU's own checkpoint is trusted: the log is taken up again after it, unread
         // before it (the spawn still is, for the record).
         if !self.inner.config.ignore_checkpoints
@@ -102,17 +95,17 @@ impl ComputeUnit {
             .process(process)
             .await
             .map_err(|e| remote_error(&source, e))?;
-        let remote = Remote {
-            record: record.clone(),
-            source: source.clone(),
-        };
-        self.inner
+        // Two first requests may both get here: the first source kept is the one used.
+        let remote = self
+            .inner
             .sources
             .remote
             .lock()
             .expect("remote lock")
-            .insert(*process, remote);
-        Ok((record, Some(source)))
+            .entry(*process)
+            .or_insert(Remote { record, source })
+            .clone();
+        Ok((remote.record, Some(remote.source)))
     }
 }
 
