@@ -2,6 +2,7 @@
 //! HTTP API on a loopback port the OS picks.
 
 mod adversarial;
+mod anywhere;
 mod bad_input;
 mod blueprints;
 mod crank;

@@ -374,3 +374,37 @@ async fn forged_older_expired_and_altered_records_from_a_peer_are_refused() {
         Some("http://peer.test/su")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_seeded_with_a_trusted_link_verifies_from_there() {
+    let (node, process, _) = node_with_a_log().await;
+    let local = LocalSource::new(node.node.messenger().scheduler().store().clone());
+    let log = read_all(&local, &process, 10).await;
+    let at = |slot: usize| {
+        let a = &log[slot].assignment;
+        (b64::decode_32(&a.hash_chain).unwrap(), a.timestamp)
+    };
+    let su = format!("{}/su", node.url);
+    // Seeded at slot 2: slots 3.. are checked against the seed, the spawn alone.
+    let seeded = RemoteSource::new(su.clone());
+    let (link, timestamp) = at(2);
+    seeded.trust(&process, 2, link, timestamp);
+    assert_eq!(
+        seeded.page(&process, 3, u64::MAX, 10).await.unwrap(),
+        local.page(&process, 3, u64::MAX, 10).await.unwrap()
+    );
+    let record = seeded.process(&process).await.unwrap();
+    assert_eq!(record, local.process(&process).await.unwrap());
+    // A seed the log does not continue from is a broken chain, not a page.
+    let wrong = RemoteSource::new(su.clone());
+    wrong.trust(&process, 2, [7; 32], timestamp);
+    assert!(matches!(
+        wrong.page(&process, 3, u64::MAX, 10).await,
+        Err(SourceError::HashChain { slot: 3, .. })
+    ));
+    // A page before the seed is verified from slot 0 instead.
+    assert_eq!(
+        wrong.page(&process, 1, 2, 10).await.unwrap(),
+        local.page(&process, 1, 2, 10).await.unwrap()
+    );
+}

@@ -19,21 +19,21 @@ use crate::network::{Answer, Handler, fake_server};
 use crate::support::{COUNT_HELLOS, TestNode};
 
 /// Peering every other node, pulling their records often.
-fn peering(others: Vec<String>) -> impl FnOnce(&mut aos::NodeConfig) {
+pub(crate) fn peering(others: Vec<String>) -> impl FnOnce(&mut aos::NodeConfig) {
     move |config| {
         config.network.peers = others;
         config.network.refresh = Duration::from_millis(200);
     }
 }
 
-struct Net {
-    nodes: Vec<Option<TestNode>>,
+pub(crate) struct Net {
+    pub(crate) nodes: Vec<Option<TestNode>>,
     addrs: Vec<SocketAddr>,
 }
 
 impl Net {
     /// `n` nodes, each peering all others, once each knows every other's URL.
-    async fn start(n: usize) -> Self {
+    pub(crate) async fn start(n: usize) -> Self {
         let mut listeners = Vec::new();
         for _ in 0..n {
             listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
@@ -63,11 +63,11 @@ impl Net {
             .collect()
     }
 
-    fn node(&self, i: usize) -> &TestNode {
+    pub(crate) fn node(&self, i: usize) -> &TestNode {
         self.nodes[i].as_ref().expect("node is up")
     }
 
-    fn address(&self, i: usize) -> String {
+    pub(crate) fn address(&self, i: usize) -> String {
         self.node(i).node.info().address.clone()
     }
 
@@ -91,12 +91,12 @@ impl Net {
     }
 
     /// Node `i` dies without a shutdown; its data dir is kept for [`Self::restart`].
-    async fn crash(&mut self, i: usize) -> tempfile::TempDir {
+    pub(crate) async fn crash(&mut self, i: usize) -> tempfile::TempDir {
         self.nodes[i].take().expect("node is up").crash().await
     }
 
     /// Node `i` again, on its port and data dir.
-    async fn restart(&mut self, i: usize, dir: tempfile::TempDir) {
+    pub(crate) async fn restart(&mut self, i: usize, dir: tempfile::TempDir) {
         let listener = tokio::net::TcpListener::bind(self.addrs[i]).await.unwrap();
         let tune = peering(Self::others(&self.addrs, i));
         self.nodes[i] = Some(TestNode::start_on(listener, dir, tune).await);
@@ -126,7 +126,7 @@ fn spawn_item(
 }
 
 /// Spawns on node `on` a process that trusts every node of the network (the shell's default).
-async fn spawn_trusting_all(net: &Net, on: usize, signer: &Ed25519Signer) -> String {
+pub(crate) async fn spawn_trusting_all(net: &Net, on: usize, signer: &Ed25519Signer) -> String {
     let module = net.node(on).node.info().default_module.clone();
     let all: Vec<String> = (0..net.nodes.len()).map(|i| net.address(i)).collect();
     let item = spawn_item(signer, &module, &net.address(on), &all);
@@ -135,7 +135,7 @@ async fn spawn_trusting_all(net: &Net, on: usize, signer: &Ed25519Signer) -> Str
     body["id"].as_str().unwrap().to_owned()
 }
 
-fn holds(node: &TestNode, process: &str) -> bool {
+pub(crate) fn holds(node: &TestNode, process: &str) -> bool {
     let id = ProcessId::parse(process).unwrap();
     node.node
         .messenger()
@@ -203,26 +203,14 @@ async fn a_message_for_another_nodes_process_posted_to_this_mu_is_in_the_owners_
     let (status, page) = a.get(&format!("/su/{on_b}")).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["edges"][0]["node"]["message"]["id"], on_b);
-    // A's CU cannot compute B's process, says so and sends the client to B's CU.
+    // A's CU computes B's process itself, from B's log (no redirect).
     let path = format!("/cu/result/{}?process-id={on_b}", hello.id());
     let asked = no_redirects
         .get(format!("{}{path}", a.url))
         .send()
         .await
         .unwrap();
-    assert_eq!(asked.status().as_u16(), 307);
-    assert_eq!(
-        asked.headers()["location"].to_str().unwrap(),
-        format!("{}{path}", b.url)
-    );
-    let why: Value = asked.json().await.unwrap();
-    assert!(
-        why["error"]
-            .as_str()
-            .unwrap()
-            .contains("cannot compute it yet"),
-        "{why}"
-    );
+    assert_eq!(asked.status().as_u16(), 200);
     let (status, result) = a.get(&path).await;
     assert_eq!(status, 200, "{result}");
     assert!(result["Error"].is_null(), "{result}");

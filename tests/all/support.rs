@@ -34,6 +34,17 @@ impl TestNode {
         dir: tempfile::TempDir,
         tune: impl FnOnce(&mut NodeConfig),
     ) -> Self {
+        Self::start_advertising(listener, dir, tune, None).await
+    }
+
+    /// [`Self::start_on`], announcing `advertised` (e.g. a proxy in front of it) as the node's
+    /// URL in its Scheduler-Location record instead of its own.
+    pub async fn start_advertising(
+        listener: tokio::net::TcpListener,
+        dir: tempfile::TempDir,
+        tune: impl FnOnce(&mut NodeConfig),
+        advertised: Option<&str>,
+    ) -> Self {
         // RUST_LOG=aos_units=debug shows what the units do in the background.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -44,7 +55,10 @@ impl TestNode {
         tune(&mut config);
         let node = Node::open(config).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        node.info().locations.join(&url).unwrap();
+        node.info()
+            .locations
+            .join(advertised.unwrap_or(&url))
+            .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = tokio::spawn(aos_units::http::serve(
             listener,

@@ -147,3 +147,57 @@ fn a_node_behind_a_proxy_publishes_its_public_url_and_peers_learn_it() {
     wait_until_known(&a_url, &b_address);
     assert_eq!(record_url(&a_url, &b_address), format!("{public}/su"));
 }
+
+/// How many processes the CU at `url` holds in memory (`GET /cu/` → `Hot.processes`).
+fn hot_processes(url: &str) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let info: serde_json::Value = reqwest::get(format!("{url}/cu/"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        info["Hot"]["processes"].as_u64().unwrap()
+    })
+}
+
+#[test]
+fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process() {
+    let home = tempfile::tempdir().unwrap();
+    let (a_dir, c_dir) = (home.path().join("a"), home.path().join("c"));
+    let (a, a_url) = start_node(&a_dir, home.path());
+    let _a = KillOnDrop(a);
+    let (c, c_url) = start_node_with(&c_dir, home.path(), &["--peer", &a_url]);
+    let _c = KillOnDrop(c);
+    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    wait_until_known(&c_url, &a_address);
+    let wallet = home.path().join("me.json");
+    crate::support::wallet(&wallet);
+    aos(home.path())
+        .args(["near-a", "--url", &a_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Y = 40 return Y"])
+        .assert()
+        .success()
+        .stdout("40\n");
+    assert_eq!(hot_processes(&c_url), 0);
+    aos(home.path())
+        .args(["near-a", "--url", &c_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "1 + 1"])
+        .assert()
+        .success()
+        .stdout("2\n");
+    // C computed it (A's process is in C's hot set), and the state is A's.
+    assert_eq!(hot_processes(&c_url), 1);
+    aos(home.path())
+        .args(["near-a", "--url", &c_url, "--wallet"])
+        .arg(&wallet)
+        .args(["--run", "Y + 2"])
+        .assert()
+        .success()
+        .stdout("42\n");
+}

@@ -59,15 +59,23 @@ impl ComputeUnit {
             return Ok(None);
         };
         let slot = checkpoint.slot;
-        let log = self.inner.store.log(process, slot, slot, 1)?;
-        let assignment = log.first().ok_or_else(|| {
-            StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
-        })?;
-        let link = b64::decode_32(&assignment.hash_chain)
-            .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
+        let (link, timestamp) = match checkpoint.chain {
+            // Another node's process: the checkpoint says where it stands in that log.
+            Some(chain) => (chain.link, chain.timestamp),
+            None => {
+                let log = self.inner.store.log(process, slot, slot, 1)?;
+                let assignment = log.first().ok_or_else(|| {
+                    StoreError::Corrupt(format!("checkpoint at slot {slot} has no log entry"))
+                })?;
+                let link = b64::decode_32(&assignment.hash_chain)
+                    .ok_or_else(|| StoreError::Corrupt("hash chain".into()))?;
+                (link, assignment.timestamp)
+            }
+        };
         Ok(Some(StoredCheckpoint {
             slot,
             link,
+            timestamp,
             cron_through: checkpoint.cron_through,
             snapshot: checkpoint.snapshot,
         }))
@@ -98,6 +106,11 @@ impl ComputeUnit {
                 .snapshot()
                 .map_err(|e| CuError::Vm(e.to_string()))?
                 .to_bytes(),
+            // Another node's log is not in this store: the checkpoint keeps where it stands.
+            chain: hot.remote.as_ref().map(|_| store::ChainPoint {
+                link: hot.link,
+                timestamp: hot.record.last_timestamp,
+            }),
         };
         let process = *process;
         self.inner
@@ -112,8 +125,9 @@ impl ComputeUnit {
 /// A stored checkpoint with the hash-chain link it continues from.
 pub(super) struct StoredCheckpoint {
     pub(super) slot: u64,
-    /// The hash-chain link at `slot`.
+    /// The hash-chain link at `slot`, and its assignment's timestamp.
     pub(super) link: [u8; 32],
+    pub(super) timestamp: u64,
     pub(super) cron_through: u64,
     pub(super) snapshot: Vec<u8>,
 }

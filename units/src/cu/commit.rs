@@ -43,8 +43,10 @@ impl ComputeUnit {
     /// the next batch evaluates while this one is written. Readers wait with [`Self::settle`].
     /// Slots whose result is already stored (a replay after restart) are skipped: their
     /// deliveries were made back then. If the commit fails, the process leaves the hot set, so
-    /// its next use recomputes from the store what was lost.
-    pub(super) fn queue_commit(&self, process: &ProcessId, batch: Vec<Evaluated>) {
+    /// its next use recomputes from the store what was lost. Without `sends` (another node's
+    /// process) nothing goes to the outbox: the owner's node delivers what its results send, and
+    /// a second delivery signed by this node would be another item, a duplicate.
+    pub(super) fn queue_commit(&self, process: &ProcessId, batch: Vec<Evaluated>, sends: bool) {
         if batch.is_empty() {
             return;
         }
@@ -77,6 +79,9 @@ impl ComputeUnit {
                 }
                 if !evaluated.result.patches.is_empty() {
                     store::merge_patches(txn, &process, &evaluated.result.patches)?;
+                }
+                if !sends {
+                    continue;
                 }
                 for delivery in
                     crank::deliveries(&sender, evaluated.at, &evaluated.origin, &evaluated.result)

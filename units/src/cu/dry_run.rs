@@ -22,8 +22,7 @@ impl ComputeUnit {
             .acquire()
             .await
             .map_err(|e| CuError::Vm(e.to_string()))?;
-        let record = self.record(process)?;
-        let last = record.next_slot.saturating_sub(1);
+        let last = self.last_slot(process).await?;
         let slot = self.evaluate_through(process, last).await?;
         // The process is held only while its memory is copied into the scratch (or, when there
         // is none to reuse, into a snapshot a new scratch is made from).

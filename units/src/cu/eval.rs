@@ -1,7 +1,21 @@
 //! Evaluation: loading a process (checkpoint or spawn), and running its log and cron ticks
 //! through the VM in slot order, checking the hash chain.
+//!
+//! This store's log is read on the blocking thread that evaluates it, as far as it goes;
+//! another node's is fetched a page at a time before the batch (the source verifies it) and
+//! the batch evaluates that page.
 
 use super::*;
+use crate::schedule::LogEntry;
+use crate::store::Assignment;
+
+/// The log a batch evaluates.
+pub(super) enum Log {
+    /// This store's, read by the batch itself.
+    Local,
+    /// A page of another node's log, fetched and verified beforehand.
+    Fetched(Vec<LogEntry>),
+}
 
 impl ComputeUnit {
     /// Evaluates `process` up to and including `slot` (or to the end of its log if shorter).
@@ -34,13 +48,29 @@ impl ComputeUnit {
             if hot.next_slot > slot && !ticks_due {
                 break;
             }
+            // Another node's log: the next page, up to `slot` only (its end is not known without
+            // asking, and a result needs only the log before it).
+            let (log, page_end) = match &hot.remote {
+                None => (Log::Local, None),
+                Some(source) => {
+                    let page = source
+                        .page(process, hot.next_slot, slot, self.inner.config.batch)
+                        .await
+                        .map_err(|e| sources::remote_error(source, e))?;
+                    let Some(end) = page.entries.last().map(|e| e.assignment.slot + 1) else {
+                        break;
+                    };
+                    let end = (!page.has_next).then_some(end);
+                    (Log::Fetched(page.entries), Some(end))
+                }
+            };
             let this = self.clone();
             let pid = *process;
             let mut taken = guard.take().expect("loaded above");
             // Evaluate everything already scheduled, not just up to `slot`: callers waiting for
             // later slots are queued behind this lock, and one big batch shares one commit.
             let (back, evaluated) = tokio::task::spawn_blocking(move || {
-                let step = this.evaluate_batch(&pid, &mut taken, u64::MAX, fence);
+                let step = this.evaluate_batch(&pid, &mut taken, u64::MAX, fence, log);
                 (taken, step)
             })
             .await
@@ -49,12 +79,20 @@ impl ComputeUnit {
             let batch = evaluated?;
             let hot = guard.as_mut().expect("put back above");
             let progressed = !batch.is_empty();
-            self.queue_commit(process, batch);
+            self.queue_commit(process, batch, hot.remote.is_none());
             if hot.since_checkpoint >= self.inner.config.checkpoint_every
                 && let Err(e) = self.checkpoint(process, hot).await
             {
                 *guard = None;
                 return Err(e);
+            }
+            if let Some(end) = page_end {
+                // Another node's log goes on while its pages say so; a page the batch's budget
+                // cut short is asked for again from where it stopped.
+                if end.is_some_and(|end| hot.next_slot >= end) {
+                    break;
+                }
+                continue;
             }
             if hot.next_slot == hot.record.next_slot {
                 // The record we hold may be stale: refresh to see newly scheduled messages.
@@ -75,7 +113,7 @@ impl ComputeUnit {
 
     /// Restores the newest checkpoint (or spawns fresh); replay happens in `evaluate_through`.
     pub(super) async fn load(&self, process: &ProcessId) -> Result<Hot, CuError> {
-        let record = self.record(process)?;
+        let (mut record, remote) = self.resolve(process).await?;
         let module = self.module(&record.module)?;
         // The scheduler refuses spawns whose limits are not limits; a process stored before it
         // did runs under the module's.
@@ -91,6 +129,18 @@ impl ComputeUnit {
         } else {
             self.newest_checkpoint(process)?
         };
+        if remote.is_some() {
+            // Another node's record tells its log's tail as evaluated here, which is where
+            // the state starts (the batches move it on).
+            (
+                record.next_slot,
+                record.last_timestamp,
+                record.last_hash_chain,
+            ) = match &checkpoint {
+                Some(c) => (c.slot + 1, c.timestamp, b64::encode(c.link)),
+                None => (0, 0, String::new()),
+            };
+        }
         let vm = self.inner.vm.clone();
         let failures_seen = self.failures();
         tokio::task::spawn_blocking(move || {
@@ -123,6 +173,7 @@ impl ComputeUnit {
                 cron_through,
                 failures_seen,
                 scratch: None,
+                remote,
             })
         })
         .await
@@ -138,17 +189,32 @@ impl ComputeUnit {
         hot: &mut Hot,
         through: u64,
         fence: Option<u64>,
+        log: Log,
     ) -> Result<Vec<Evaluated>, CuError> {
         let budget = self.inner.config.batch;
         let last = through.min(hot.record.next_slot.saturating_sub(1));
-        let log = if hot.next_slot > last || hot.next_slot >= hot.record.next_slot {
-            Vec::new()
-        } else {
-            self.inner.store.log(process, hot.next_slot, last, budget)?
+        let (log, mut fetched) = match log {
+            Log::Local if hot.next_slot > last || hot.next_slot >= hot.record.next_slot => {
+                (Vec::new(), None)
+            }
+            Log::Local => (
+                self.inner.store.log(process, hot.next_slot, last, budget)?,
+                None,
+            ),
+            Log::Fetched(entries) => {
+                let (log, messages): (Vec<Assignment>, Vec<Vec<u8>>) = entries
+                    .into_iter()
+                    .map(|e| (e.assignment, e.message))
+                    .unzip();
+                (log, Some(messages))
+            }
         };
         let env = env_json(&hot.record, &self.loaded(&hot.record.module)?.meta).to_string();
         let mut out = Vec::with_capacity(log.len());
-        let caught_up = log.is_empty() || log.last().is_some_and(|a| a.slot == last);
+        // A fence is the owner's promise about its own log: ticks past another node's last
+        // message are not run here.
+        let caught_up =
+            fetched.is_none() && (log.is_empty() || log.last().is_some_and(|a| a.slot == last));
         // A replay skips what failed before: it left no state, and its result is stored.
         let failed = match (log.first(), log.last()) {
             (Some(first), Some(last)) => self
@@ -157,7 +223,7 @@ impl ComputeUnit {
                 .failed_slots(process, first.slot, last.slot)?,
             _ => Default::default(),
         };
-        for assignment in log {
+        for (index, assignment) in log.into_iter().enumerate() {
             self.evaluate_ticks(process, hot, assignment.timestamp, &env, &mut out, budget)?;
             if out.len() >= budget {
                 return Ok(out);
@@ -176,14 +242,15 @@ impl ComputeUnit {
                 });
             }
             if failed.contains(&assignment.slot) {
-                hot.link = expected;
-                hot.next_slot += 1;
-                hot.cron_through = hot.cron_through.max(assignment.timestamp);
+                step_past(hot, &assignment, expected);
                 continue;
             }
-            let bytes = self.inner.store.message(&id)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("message {} missing", assignment.message))
-            })?;
+            let bytes = match fetched.as_mut() {
+                Some(messages) => std::mem::take(&mut messages[index]),
+                None => self.inner.store.message(&id)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("message {} missing", assignment.message))
+                })?,
+            };
             let item = DataItem::from_bytes(&bytes).map_err(|e| {
                 CuError::BadStoredMessage(assignment.message.clone(), e.to_string())
             })?;
@@ -193,10 +260,8 @@ impl ComputeUnit {
                 .handle(&message.to_string(), &env)
                 .map_err(|e| CuError::Vm(e.to_string()))?;
             let result = parse_result(&outcome)?;
-            hot.link = expected;
-            hot.next_slot += 1;
+            step_past(hot, &assignment, expected);
             hot.since_checkpoint += 1;
-            hot.cron_through = hot.cron_through.max(assignment.timestamp);
             out.push(Evaluated {
                 at: Source::Slot(assignment.slot),
                 // A message the node forwarded carries the crank it belongs to; any other
@@ -250,6 +315,22 @@ impl ComputeUnit {
             hot.cron_through = hot.cron_through.max(through);
         }
         Ok(())
+    }
+}
+
+/// `hot` has taken `assignment` (whose link is `link`) into its state.
+fn step_past(hot: &mut Hot, assignment: &Assignment, link: [u8; 32]) {
+    hot.link = link;
+    hot.next_slot += 1;
+    hot.cron_through = hot.cron_through.max(assignment.timestamp);
+    if hot.remote.is_some() {
+        // This store has no record of another node's process to refresh: its tail is kept
+        // here, as a dry-run of it needs.
+        hot.record.next_slot = hot.next_slot;
+        hot.record.last_timestamp = assignment.timestamp;
+        hot.record
+            .last_hash_chain
+            .clone_from(&assignment.hash_chain);
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! By concern: `eval` (load, log and ticks through the VM), `commit` (the result commit queue),
 //! `checkpoints`, `budget` (the hot set's bounds), `dry_run`, `input` (messages and env as the
-//! module sees them), `modules`; this file holds the unit's state and its read API.
+//! module sees them), `modules`, `sources` (whose log: this store's, or another node's SU's);
+//! this file holds the unit's state and its read API.
 
 mod budget;
 mod checkpoints;
@@ -16,6 +17,7 @@ mod dry_run;
 mod eval;
 mod input;
 mod modules;
+mod sources;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -28,12 +30,14 @@ use budget::{HotEntry, HotUse};
 pub use budget::{HotMemory, default_hot_memory};
 pub use dry_run::{DRY_RUNS_AT_ONCE, DRY_RUNS_PER_PROCESS};
 pub use input::{env_json, message_json};
+pub use sources::Locate;
 
 use crate::crank::{self, CrankOrigin, Source};
 use crate::cron::{CronSchedule, tick_message};
 use crate::limits::ProcessLimits;
 use crate::message::{DataItem, b64};
 use crate::result::ProcessResult;
+use crate::schedule::{RemoteSource, ScheduleSource, SourceError};
 pub use crate::store::Order;
 use crate::store::{self, ProcessId, ProcessRecord, ResultOf, Store, StoreError, Writer};
 use crate::su::{first_link, next_link};
@@ -57,6 +61,10 @@ pub enum CuError {
     Vm(String),
     #[error("{0} dry-runs of process {1} are running already; try again when one has finished")]
     Busy(usize, String),
+    #[error("cannot tell which node schedules process {process}: {why}")]
+    Unlocated { process: String, why: String },
+    #[error("reading the log from the scheduler at {url}: {error}")]
+    Remote { url: String, error: SourceError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -111,6 +119,9 @@ struct Hot {
     failures_seen: u64,
     /// A copy of the process for dry-runs, kept between them (see [`aos_vm::Scratch`]).
     scratch: Option<aos_vm::Scratch>,
+    /// Where the log comes from when another node schedules the process (`None`: this store).
+    /// Its results then send nothing from here: the owner's node delivers what they send.
+    remote: Option<Arc<RemoteSource>>,
 }
 
 impl Hot {
@@ -159,6 +170,8 @@ struct Inner {
     /// One eviction round at a time: two rounds that each see the hot set one over its bound
     /// would each evict a process, and evict one too many.
     evicting: tokio::sync::Mutex<()>,
+    /// Other nodes' processes and their logs.
+    sources: sources::Sources,
 }
 
 impl ComputeUnit {
@@ -179,6 +192,7 @@ impl ComputeUnit {
                 dry_runs: Mutex::new(HashMap::new()),
                 dry_run_turns: tokio::sync::Semaphore::new(DRY_RUNS_AT_ONCE),
                 evicting: tokio::sync::Mutex::new(()),
+                sources: Default::default(),
             }),
         };
         if let Some(period) = cu.inner.config.checkpoint_interval
@@ -210,10 +224,21 @@ impl ComputeUnit {
         message: &[u8; 32],
         process: &ProcessId,
     ) -> Result<ProcessResult, CuError> {
-        let slot =
-            self.inner.store.slot_of(message, process)?.ok_or_else(|| {
-                CuError::UnknownMessage(b64::encode(message), process.to_string())
-            })?;
+        let slot = match self.inner.store.slot_of(message, process)? {
+            Some(slot) => slot,
+            None => match self.resolve(process).await? {
+                (_, Some(source)) => source
+                    .slot_of(process, message)
+                    .await
+                    .map_err(|e| sources::remote_error(&source, e))?,
+                (_, None) => {
+                    return Err(CuError::UnknownMessage(
+                        b64::encode(message),
+                        process.to_string(),
+                    ));
+                }
+            },
+        };
         self.result(process, slot).await
     }
 
@@ -226,8 +251,11 @@ impl ComputeUnit {
         limit: usize,
         order: Order,
     ) -> Result<Vec<(u64, ProcessResult)>, CuError> {
-        let record = self.record(process)?;
-        let last = record.next_slot.saturating_sub(1).min(to);
+        let last = match self.resolve(process).await? {
+            (record, None) => record.next_slot.saturating_sub(1).min(to),
+            // Another node's log ends where its pages say so.
+            (_, Some(_)) => to,
+        };
         if from <= last {
             let failures = self.failures();
             self.evaluate_through(process, last).await?;
@@ -242,20 +270,17 @@ impl ComputeUnit {
     /// What the process published with `patch@1.0` sends (the newest value of each key), after
     /// evaluating its log to the end.
     pub async fn patches(&self, process: &ProcessId) -> Result<Value, CuError> {
-        let record = self.record(process)?;
+        let last = self.last_slot(process).await?;
         let failures = self.failures();
-        self.evaluate_through(process, record.next_slot.saturating_sub(1))
-            .await?;
+        self.evaluate_through(process, last).await?;
         self.settle_stored(failures).await?;
         Ok(self.inner.store.patches(process)?)
     }
 
     /// The process's current memory snapshot (evaluated to the end of its log).
     pub async fn state(&self, process: &ProcessId) -> Result<Vec<u8>, CuError> {
-        let record = self.record(process)?;
-        let slot = self
-            .evaluate_through(process, record.next_slot.saturating_sub(1))
-            .await?;
+        let last = self.last_slot(process).await?;
+        let slot = self.evaluate_through(process, last).await?;
         let guard = slot.lock().await;
         let hot = guard.as_ref().expect("hot after evaluation");
         let snapshot = hot
@@ -263,6 +288,15 @@ impl ComputeUnit {
             .snapshot()
             .map_err(|e| CuError::Vm(e.to_string()))?;
         Ok(snapshot.to_bytes())
+    }
+
+    /// The last slot of `process`'s log as far as the store knows it; for another node's
+    /// process, "the end", however far its pages go.
+    pub(super) async fn last_slot(&self, process: &ProcessId) -> Result<u64, CuError> {
+        Ok(match self.resolve(process).await? {
+            (record, None) => record.next_slot.saturating_sub(1),
+            (_, Some(_)) => u64::MAX,
+        })
     }
 
     fn record(&self, process: &ProcessId) -> Result<ProcessRecord, CuError> {

@@ -13,7 +13,6 @@
 #![allow(clippy::result_large_err)]
 
 mod cu;
-mod elsewhere;
 mod gateway;
 mod location;
 mod mu;
@@ -80,10 +79,8 @@ pub fn routes(
     });
     let mu_routes = warp::path("mu").and(mu::routes(mu.clone()));
     let su_routes = warp::path("su").and(su::routes(mu.clone()));
-    // A process another node schedules is that node's CU's to answer (`elsewhere`).
-    let cu_routes = elsewhere::cu_redirect(mu.clone())
-        .or(warp::path("cu").and(cu::routes(mu.clone())))
-        .unify();
+    // The CU computes any process, its own node's or (from the owner's log) another's.
+    let cu_routes = warp::path("cu").and(cu::routes(mu.clone()));
     // Clients take the gateway to be at the node's root (`GATEWAY_URL` = the node's URL).
     let gateway_routes = location::routes(mu, info.locations.clone());
     root.or(mu_routes)

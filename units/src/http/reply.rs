@@ -56,6 +56,9 @@ pub fn compute_status(e: &CuError) -> StatusCode {
         CuError::UnknownModule(_) => StatusCode::UNPROCESSABLE_ENTITY,
         CuError::BadModule(_) => StatusCode::BAD_REQUEST,
         CuError::Busy(..) => StatusCode::TOO_MANY_REQUESTS,
+        // Another node's log could not be had, or did not verify: the owner's failure.
+        CuError::Remote { .. } => StatusCode::BAD_GATEWAY,
+        CuError::Unlocated { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -13,12 +13,15 @@
 //! believes nothing it has not checked against the log (`crate::schedule`).
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use thiserror::Error;
 
 use super::remote::{ForwardError, Remote, RemoteAck};
 use super::{Messenger, MuError, Submitted};
+use crate::cu::Locate;
 use crate::location::Locations;
 use crate::message::DataItem;
 use crate::schedule::{RemoteSource, ScheduleSource, SourceError};
@@ -62,6 +65,9 @@ impl Messenger {
     /// it (an embedded node) everything is scheduled here. Only the first call counts.
     pub fn join_network(&self, locations: Locations) {
         let _ = self.inner.route.locations.set(locations);
+        // The CU computes other nodes' processes from their owners' logs, found the same way.
+        let locator = Locator(Arc::downgrade(&self.inner));
+        self.inner.cu.locate_with(Arc::new(locator));
     }
 
     /// Where `item` belongs.
@@ -111,13 +117,22 @@ impl Messenger {
     /// The SU URL of the scheduler of `process` when that is another node, asking the peers if
     /// need be. `None` when it is scheduled here, or nobody can say.
     pub async fn owner_url(&self, process: &ProcessId) -> Option<String> {
-        if self.inner.su.store().process(process).ok()?.is_some() {
-            return None;
+        self.owner_of(process).await.ok().flatten()
+    }
+
+    /// [`Self::owner_url`], saying why when it cannot tell: peers that did not answer, or an
+    /// owner without a live location record.
+    pub async fn owner_of(&self, process: &ProcessId) -> Result<Option<String>, MuError> {
+        if self.inner.su.store().process(process)?.is_some() {
+            return Ok(None);
         }
-        let scheduler = self.locate(process).await.ok()??;
-        (scheduler != self.address())
-            .then(|| self.url_of(&scheduler))
-            .flatten()
+        match self.locate(process).await? {
+            Some(scheduler) if scheduler != self.address() => match self.url_of(&scheduler) {
+                Some(url) => Ok(Some(url)),
+                None => Err(RouteError::UnknownScheduler(scheduler).into()),
+            },
+            _ => Ok(None),
+        }
     }
 
     /// Every peer's answer to `GET {su}/processes?owner&name` (only their own processes), for a
@@ -284,5 +299,31 @@ impl Messenger {
             .into());
         }
         self.submit_item(&item).await
+    }
+}
+
+/// The compute unit's way to the owner of a process: this messenger's routing, held weakly (the
+/// messenger holds the compute unit).
+struct Locator(Weak<super::Inner>);
+
+impl Locate for Locator {
+    fn scheduler_url<'a>(
+        &'a self,
+        process: &'a ProcessId,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(inner) = self.0.upgrade() else {
+                return Ok(None);
+            };
+            let mu = Messenger { inner };
+            mu.owner_of(process).await.map_err(|e| e.to_string())
+        })
+    }
+
+    fn client(&self) -> reqwest::Client {
+        self.0
+            .upgrade()
+            .map(|inner| inner.route.remote.http.clone())
+            .unwrap_or_default()
     }
 }

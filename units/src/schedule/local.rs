@@ -50,6 +50,11 @@ impl LocalSource {
         Ok(LogPage { entries, has_next })
     }
 
+    fn read_slot(&self, process: &ProcessId, id: &[u8; 32]) -> Result<u64, SourceError> {
+        let unknown = || SourceError::UnknownMessage(b64::encode(id), process.to_string());
+        self.store.slot_of(id, process)?.ok_or_else(unknown)
+    }
+
     fn read_message(&self, process: &ProcessId, id: &[u8; 32]) -> Result<Vec<u8>, SourceError> {
         let unknown = || SourceError::UnknownMessage(b64::encode(id), process.to_string());
         self.store.slot_of(id, process)?.ok_or_else(unknown)?;
@@ -78,5 +83,13 @@ impl ScheduleSource for LocalSource {
         message: &'a [u8; 32],
     ) -> SourceFuture<'a, Vec<u8>> {
         Box::pin(std::future::ready(self.read_message(process, message)))
+    }
+
+    fn slot_of<'a>(
+        &'a self,
+        process: &'a ProcessId,
+        message: &'a [u8; 32],
+    ) -> SourceFuture<'a, u64> {
+        Box::pin(std::future::ready(self.read_slot(process, message)))
     }
 }

@@ -95,4 +95,11 @@ pub trait ScheduleSource: Send + Sync + std::fmt::Debug {
         process: &'a ProcessId,
         message: &'a [u8; 32],
     ) -> SourceFuture<'a, Vec<u8>>;
+
+    /// The slot of `message` in `process`'s log.
+    fn slot_of<'a>(
+        &'a self,
+        process: &'a ProcessId,
+        message: &'a [u8; 32],
+    ) -> SourceFuture<'a, u64>;
 }

@@ -9,6 +9,11 @@
 //! process (32 bytes a slot), so a page anywhere in the log is checked against the prefix before
 //! it, and an item swapped at a slot already seen is caught. Our pages carry no signed assignment
 //! (AO's assignments by id are `null` here), so the chain is what binds the order.
+//!
+//! A caller that already trusts a link (a compute unit's own checkpoint of the process) seeds
+//! the chain there ([`RemoteSource::trust`]) and is served the log after it without the log
+//! before it; a page before the seed (other than the spawn, which checks alone) drops the seed
+//! and verifies from slot 0 again.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,11 +29,25 @@ use crate::su::{first_link, next_link};
 /// Slots asked for per request while catching up to a page's start.
 const CATCH_UP: usize = 500;
 
-/// What has been verified of one process's log: slot `n`'s link is `links[n]`.
+/// What has been verified of one process's log: slot `start + n`'s link is `links[n]` (`start`
+/// is 0 unless the chain was seeded with a trusted link).
 #[derive(Debug, Default)]
 struct Verified {
+    start: u64,
     links: Vec<[u8; 32]>,
     last_timestamp: u64,
+}
+
+impl Verified {
+    /// Slots verified so far end before this one.
+    fn end(&self) -> u64 {
+        self.start + self.links.len() as u64
+    }
+
+    fn link(&self, slot: u64) -> Option<&[u8; 32]> {
+        let index = slot.checked_sub(self.start)?;
+        self.links.get(usize::try_from(index).ok()?)
+    }
 }
 
 /// A remote scheduler, e.g. `RemoteSource::new("http://127.0.0.1:8734/su")`.
@@ -61,9 +80,29 @@ impl RemoteSource {
         &self.su_url
     }
 
+    /// Takes `link` as the verified hash-chain link of `process`'s slot `slot`, assigned at
+    /// `timestamp`, so later pages are checked from there instead of from slot 0. Only before
+    /// anything of that process was verified (a chain already known is not replaced).
+    pub fn trust(&self, process: &ProcessId, slot: u64, link: [u8; 32], timestamp: u64) {
+        let mut all = self.verified.lock().expect("verified lock");
+        all.entry(*process).or_insert_with(|| Verified {
+            start: slot,
+            links: vec![link],
+            last_timestamp: timestamp,
+        });
+    }
+
     fn known(&self, process: &ProcessId) -> u64 {
         let verified = self.verified.lock().expect("verified lock");
-        verified.get(process).map_or(0, |v| v.links.len() as u64)
+        verified.get(process).map_or(0, Verified::end)
+    }
+
+    /// Drops a seeded chain that starts after `from`, so a page there is verified from slot 0.
+    fn unseed_before(&self, process: &ProcessId, from: u64) {
+        let mut all = self.verified.lock().expect("verified lock");
+        if all.get(process).is_some_and(|v| v.start > from) {
+            all.remove(process);
+        }
     }
 
     async fn get(&self, path: &str) -> Result<Option<Value>, SourceError> {
@@ -173,31 +212,31 @@ impl RemoteSource {
             let link = match slot {
                 0 => first_link(process),
                 _ => {
-                    let previous = verified.links.get(slot as usize - 1).ok_or_else(|| {
+                    let previous = verified.link(slot - 1).ok_or_else(|| {
                         SourceError::BadPage(format!("slot {slot} is past the verified log"))
                     })?;
                     next_link(previous, &id)
                 }
             };
-            let seen = verified.links.get(slot as usize);
-            if b64::encode(link) != assignment.hash_chain || seen.is_some_and(|s| *s != link) {
+            let seen = verified.link(slot).copied();
+            if b64::encode(link) != assignment.hash_chain || seen.is_some_and(|s| s != link) {
                 return Err(SourceError::HashChain {
                     process: name,
                     slot,
                 });
             }
-            let floor = previous_timestamp.unwrap_or(if seen.is_none() {
-                verified.last_timestamp
-            } else {
-                0
-            });
+            // Only a slot that extends the verified log extends it (the spawn of a seeded
+            // chain checks alone, and stays outside it).
+            let extends = slot == verified.end();
+            let floor =
+                previous_timestamp.unwrap_or(if extends { verified.last_timestamp } else { 0 });
             if assignment.timestamp < floor {
                 return Err(SourceError::BadPage(format!(
                     "slot {slot}'s timestamp goes back in time"
                 )));
             }
             previous_timestamp = Some(assignment.timestamp);
-            if seen.is_none() {
+            if extends {
                 verified.links.push(link);
                 verified.last_timestamp = assignment.timestamp;
             }
@@ -214,6 +253,9 @@ impl RemoteSource {
     ) -> Result<LogPage, SourceError> {
         let limit = limit.clamp(1, 1000);
         let _turn = self.turn.lock().await;
+        if from > 0 || to > 0 {
+            self.unseed_before(process, from);
+        }
         // A page past the verified prefix can only be checked once the slots before it are.
         while self.known(process) < from {
             let known = self.known(process);
@@ -284,7 +326,7 @@ impl RemoteSource {
             let all = self.verified.lock().expect("verified lock");
             let verified = all.get(process).ok_or_else(unknown)?;
             let last = verified.links.last().map(b64::encode).unwrap_or_default();
-            (verified.links.len() as u64, verified.last_timestamp, last)
+            (verified.end(), verified.last_timestamp, last)
         };
         Ok(ProcessRecord {
             id: process.to_string(),
@@ -299,18 +341,15 @@ impl RemoteSource {
         })
     }
 
-    async fn read_message(
-        &self,
-        process: &ProcessId,
-        message: &[u8; 32],
-    ) -> Result<Vec<u8>, SourceError> {
+    /// The verified slot of `message` and its entry: the scheduler's answer by id only says
+    /// where to look, the slot is then read and checked like any page.
+    async fn find(&self, process: &ProcessId, message: &[u8; 32]) -> Result<LogEntry, SourceError> {
         let id = b64::encode(message);
         let unknown = || SourceError::UnknownMessage(id.clone(), process.to_string());
         let answer = self
             .get(&format!("/{id}?process-id={process}"))
             .await?
             .ok_or_else(unknown)?;
-        // The answer only says where to look; the slot is then read and checked like any page.
         let slot = assignment_from_json(&answer["assignment"])
             .map_err(SourceError::BadPage)?
             .slot;
@@ -322,7 +361,7 @@ impl RemoteSource {
                 entry.assignment.message
             )));
         }
-        Ok(entry.message)
+        Ok(entry)
     }
 }
 
@@ -346,6 +385,14 @@ impl ScheduleSource for RemoteSource {
         process: &'a ProcessId,
         message: &'a [u8; 32],
     ) -> SourceFuture<'a, Vec<u8>> {
-        Box::pin(self.read_message(process, message))
+        Box::pin(async move { Ok(self.find(process, message).await?.message) })
+    }
+
+    fn slot_of<'a>(
+        &'a self,
+        process: &'a ProcessId,
+        message: &'a [u8; 32],
+    ) -> SourceFuture<'a, u64> {
+        Box::pin(async move { Ok(self.find(process, message).await?.assignment.slot) })
     }
 }

@@ -1,9 +1,20 @@
 //! Checkpoints: a process's state after a slot, so the compute unit restores it instead of
 //! replaying from slot 0. Only the newest checkpoint of each process is kept.
+//!
+//! A checkpoint of a process another node schedules also keeps where it stands in that log
+//! ([`ChainPoint`]): this store has no copy of the log to read the link from, and the compute
+//! unit takes the remote log up again from there, trusting its own checkpoint.
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::{CHECKPOINTS, ProcessId, Store, StoreError, log_key, parse_log_key};
+use super::{CHECKPOINT_CHAINS, CHECKPOINTS, ProcessId, Store, StoreError, log_key, parse_log_key};
+
+/// The hash-chain link and assignment timestamp of a checkpoint's last slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainPoint {
+    pub link: [u8; 32],
+    pub timestamp: u64,
+}
 
 /// A checkpoint as stored: the value is `cron_through` (u64 big-endian) ‖ snapshot bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +25,8 @@ pub struct Checkpoint {
     pub cron_through: u64,
     /// The VM's snapshot bytes.
     pub snapshot: Vec<u8>,
+    /// Only for another node's process (this store's own log tells its link).
+    pub chain: Option<ChainPoint>,
 }
 
 impl Store {
@@ -32,10 +45,18 @@ impl Store {
         let (through, snapshot) = value
             .split_first_chunk::<8>()
             .ok_or_else(|| StoreError::Corrupt("checkpoint header".into()))?;
+        let chains = txn.open_table(CHECKPOINT_CHAINS)?;
+        let chain = match chains.get(&process.0[..])? {
+            Some(v) => parse_chain(v.value())
+                .filter(|(at, _)| *at == slot)
+                .map(|(_, chain)| chain),
+            None => None,
+        };
         Ok(Some(Checkpoint {
             slot,
             cron_through: u64::from_be_bytes(*through),
             snapshot: snapshot.to_vec(),
+            chain,
         }))
     }
 }
@@ -59,7 +80,33 @@ pub(crate) fn replace(
     bytes.extend(checkpoint.cron_through.to_be_bytes());
     bytes.extend(&checkpoint.snapshot);
     table.insert(&log_key(process, checkpoint.slot)[..], &bytes[..])?;
+    let mut chains = txn.open_table(CHECKPOINT_CHAINS)?;
+    match checkpoint.chain {
+        Some(chain) => {
+            let mut value = Vec::with_capacity(48);
+            value.extend(checkpoint.slot.to_be_bytes());
+            value.extend(chain.link);
+            value.extend(chain.timestamp.to_be_bytes());
+            chains.insert(&process.0[..], &value[..])?;
+        }
+        None => {
+            chains.remove(&process.0[..])?;
+        }
+    }
     Ok(())
+}
+
+fn parse_chain(value: &[u8]) -> Option<(u64, ChainPoint)> {
+    let (slot, rest) = value.split_first_chunk::<8>()?;
+    let (link, rest) = rest.split_first_chunk::<32>()?;
+    let timestamp = <[u8; 8]>::try_from(rest).ok()?;
+    Some((
+        u64::from_be_bytes(*slot),
+        ChainPoint {
+            link: *link,
+            timestamp: u64::from_be_bytes(timestamp),
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -74,6 +121,10 @@ mod tests {
             slot,
             cron_through: slot * 10,
             snapshot: vec![slot as u8; 3],
+            chain: (slot == 9).then_some(ChainPoint {
+                link: [slot as u8; 32],
+                timestamp: slot * 100,
+            }),
         };
         let txn = store.db().begin_write().unwrap();
         replace(&txn, &mine, &at(5)).unwrap();

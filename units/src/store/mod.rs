@@ -19,7 +19,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 
-pub use checkpoints::Checkpoint;
+pub use checkpoints::{ChainPoint, Checkpoint};
 pub(crate) use keys::slot_key;
 pub use keys::{ProcessId, log_key, parse_log_key};
 pub(crate) use modules::put_item as put_module_item;
@@ -55,6 +55,9 @@ const MONITORS: TableDefinition<&[u8], ()> = TableDefinition::new("monitors");
 /// process ‖ slot → the cron-through timestamp (u64 big-endian) ‖ compressed memory snapshot
 /// taken after that slot.
 const CHECKPOINTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoints");
+/// process → slot (u64 big-endian) ‖ hash-chain link ‖ assignment timestamp (u64 big-endian) of
+/// a checkpoint of another node's process: where its log is taken up again (see `checkpoints`).
+const CHECKPOINT_CHAINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("checkpoint_chains");
 /// module hash → wasm bytes (module items are in `modules::MODULE_ITEMS`).
 const MODULES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("modules");
 /// sequence → [`Delivery`] not yet handed to its target's scheduler (see `outbox`).
@@ -173,6 +176,7 @@ impl Store {
         txn.open_table(CRON_RESULTS)?;
         txn.open_table(MONITORS)?;
         txn.open_table(CHECKPOINTS)?;
+        txn.open_table(CHECKPOINT_CHAINS)?;
         modules::create_tables(&txn)?;
         txn.open_table(OUTBOX)?;
         txn.open_table(OUTBOX_LANES)?;
