@@ -201,3 +201,62 @@ fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process()
         .success()
         .stdout("42\n");
 }
+
+/// Issue 14 item 6: the shell's units can be three different places. The process lives on A
+/// (the gateway's node schedules it); messages go in through C's MU, which forwards them to A's
+/// SU; results come from C's CU, computed from A's log.
+#[test]
+fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_schedules() {
+    let home = tempfile::tempdir().unwrap();
+    let (a_dir, c_dir) = (home.path().join("a"), home.path().join("c"));
+    let (a, a_url) = start_node(&a_dir, home.path());
+    let _a = KillOnDrop(a);
+    let (c, c_url) = start_node_with(&c_dir, home.path(), &["--peer", &a_url]);
+    let _c = KillOnDrop(c);
+    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
+        .unwrap()
+        .address();
+    wait_until_known(&c_url, &a_address);
+    let wallet = home.path().join("me.json");
+    crate::support::wallet(&wallet);
+    let split = |code: &str| {
+        aos(home.path())
+            .args(["apart", "--wallet"])
+            .arg(&wallet)
+            .args(["--gateway-url", &a_url])
+            .args(["--mu-url", &format!("{c_url}/mu")])
+            .args(["--cu-url", &format!("{c_url}/cu")])
+            .args(["--run", code])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    assert_eq!(
+        String::from_utf8(split("Y = 6 return Y * 7")).unwrap(),
+        "42\n"
+    );
+    assert_eq!(String::from_utf8(split("Y")).unwrap(), "6\n");
+    // A schedules it (its log holds every message) and C computed it (it is hot there).
+    let process = aos(home.path())
+        .args(["apart", "--wallet"])
+        .arg(&wallet)
+        .args(["--url", &a_url, "--run", "ao.id"])
+        .output()
+        .unwrap();
+    let process = String::from_utf8(process.stdout).unwrap().trim().to_owned();
+    let page: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("{a_url}/su/{process}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(
+        page["edges"].as_array().is_some_and(|e| e.len() >= 3),
+        "A's log holds the spawn and both evals: {page}"
+    );
+    assert_eq!(hot_processes(&c_url), 1);
+}
