@@ -128,10 +128,12 @@ impl Node {
         let mu = Messenger::start_in(su, cu, signer.clone(), config.crank.clone(), tasks.clone());
         if let Some(period) = config.cu.checkpoint_interval {
             let cu = mu.compute().clone();
+            // A round under way when the node stops ends there: the shutdown checkpoints the rest.
+            let stop = tasks.stop_signal();
             tasks.every(period, move || {
-                let cu = cu.clone();
+                let (cu, stop) = (cu.clone(), stop.clone());
                 async move {
-                    if let Err(e) = cu.checkpoint_all().await {
+                    if let Err(e) = cu.checkpoint_all_until(&stop).await {
                         tracing::warn!("periodic checkpoint: {e}");
                     }
                 }

@@ -73,11 +73,14 @@ impl NodeProc {
         cpu_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
-    fn stop(mut self) {
+    /// SIGTERM, then waits for the node to exit; returns how long that took.
+    fn stop(mut self) -> Duration {
+        let asked = Instant::now();
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        asked.elapsed()
     }
 }
 
@@ -430,7 +433,7 @@ async fn restart(client: &Client) {
     let made = Instant::now();
     let ids = spawn_processes(client, &node, count).await;
     let made = made.elapsed();
-    node.stop();
+    let stopped = node.stop();
     let started = Instant::now();
     let node = NodeProc::start(dir.path(), &[]);
     let listening = started.elapsed();
@@ -446,14 +449,16 @@ async fn restart(client: &Client) {
     client.result(&node.url, probe, probe).await;
     let result = started.elapsed();
     println!(
-        "\nrestart with {count} processes (made in {:.1} s): listening after {:.0} ms, first \
-         answer after {:.0} ms, a process's result after {:.0} ms",
+        "\nrestart with {count} processes (made in {:.1} s, stopped in {:.0} ms): listening after \
+         {:.0} ms, first answer after {:.0} ms, a process's result after {:.0} ms",
         made.as_secs_f64(),
+        stopped.as_secs_f64() * 1e3,
         listening.as_secs_f64() * 1e3,
         first.as_secs_f64() * 1e3,
         result.as_secs_f64() * 1e3
     );
-    node.stop();
+    let stopped = node.stop();
+    println!("stopped again in {:.0} ms", stopped.as_secs_f64() * 1e3);
 }
 
 async fn wait_for_peers(client: &Client, nodes: &[NodeProc]) {

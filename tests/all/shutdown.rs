@@ -146,3 +146,53 @@ async fn a_node_dropped_without_a_shutdown_stops_its_background_work() {
     );
     drop(messenger);
 }
+
+/// Spawns `count` processes on `node` from `clients` clients at once, each posting a spawn and
+/// then reading its result (the load bench's pattern); returns their ids.
+async fn spawn_many(node: Arc<TestNode>, count: usize, clients: usize) -> Vec<String> {
+    let mut spawning = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let node = node.clone();
+        spawning.spawn(async move {
+            let me = Ed25519Signer::from_secret([94; 32]);
+            let mut ids = Vec::new();
+            for n in (client..count).step_by(clients) {
+                let id = node.spawn(&me, &format!("many-{n}")).await;
+                node.result(&id, &id).await;
+                ids.push(id);
+            }
+            ids
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(done) = spawning.join_next().await {
+        ids.extend(done.unwrap());
+    }
+    ids
+}
+
+/// The hot set stays within its bound while hundreds of processes are spawned at once, so the
+/// shutdown has only that many checkpoints to write (it had nearly one per process spawned), and
+/// the restarted node answers for every process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_served_hundreds_of_spawns_stops_within_a_moment() {
+    const MAX_HOT: usize = 32;
+    const CLIENTS: usize = 16;
+    let node = Arc::new(TestNode::start_with(|config| config.cu.max_hot = MAX_HOT).await);
+    let ids = spawn_many(node.clone(), 300, CLIENTS).await;
+    // Eviction keeps up with the spawns: only those still being answered may be over the bound.
+    // Only the processes still being answered may be over the bound.
+    let hot = node.node.messenger().compute().hot_memory().processes;
+    assert!(hot <= MAX_HOT + CLIENTS, "{hot} processes hot");
+    let node = Arc::try_unwrap(node).ok().unwrap();
+    let stopping = std::time::Instant::now();
+    let dir = node.shut_down().await;
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(1), "stopping took {took:?}");
+
+    let again = TestNode::start_in(dir, |_| {}).await;
+    for id in [&ids[0], &ids[150], &ids[299]] {
+        assert_eq!(again.result(id, id).await["Error"], serde_json::Value::Null);
+    }
+    again.shut_down().await;
+}

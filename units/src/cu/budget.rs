@@ -79,47 +79,81 @@ impl ComputeUnit {
     /// once no evaluation is running the hot set is within both). One that moved since its last
     /// checkpoint is checkpointed first, so its next use restores it instead of replaying. A
     /// process being evaluated is never evicted: one bigger than the budget alone still runs,
-    /// and is the first to go once it is idle.
-    async fn keep_within_budget(&self) {
+    /// and is the first to go once it is idle. A round takes every victim it needs at once and
+    /// checkpoints them together: one at a time, eviction fell behind a stream of spawns (one
+    /// commit per victim against many spawns per commit), and the hot set grew far past its
+    /// bound, with all of it to checkpoint at shutdown.
+    pub(super) async fn keep_within_budget(&self) {
         let _round = self.inner.evicting.lock().await;
         loop {
-            let victim = {
-                let hot = self.inner.hot.lock().expect("hot lock");
-                let bytes: u64 = hot.values().map(|e| e.bytes).sum();
-                if hot.len() <= self.inner.config.max_hot && bytes <= self.inner.config.hot_memory {
-                    return;
-                }
-                // Only the map holds an idle slot; the clone taken here keeps others off it.
-                hot.iter()
-                    .filter(|(_, e)| Arc::strong_count(&e.slot) == 1)
-                    .min_by_key(|(_, e)| e.used)
-                    .map(|(p, e)| (*p, e.slot.clone()))
-            };
-            let Some((process, slot)) = victim else {
+            let victims = self.victims();
+            if victims.is_empty() {
                 return;
-            };
-            let mut guard = slot.lock().await;
-            if let Some(hot) = guard.as_mut()
-                && hot.since_checkpoint > 0
-                && let Err(e) = self.checkpoint(&process, hot).await
-            {
-                // Its state is recomputed from the previous checkpoint on next use.
-                tracing::warn!(%process, "evicted without a checkpoint: {e}");
             }
-            *guard = None;
-            drop(guard);
+            if let Err(e) = self.checkpoint_slots(victims.clone(), true, None).await {
+                // Its state is recomputed from the previous checkpoint on next use.
+                tracing::warn!("evicted without a checkpoint: {e}");
+            }
             let mut hot = self.inner.hot.lock().expect("hot lock");
-            if let Some(entry) = hot.get_mut(&process)
-                && Arc::ptr_eq(&entry.slot, &slot)
-            {
-                // Someone asked for it meanwhile: the entry stays, empty, and they load it.
-                if Arc::strong_count(&slot) == 2 {
-                    hot.remove(&process);
-                } else {
-                    entry.bytes = 0;
+            for (process, slot) in victims {
+                if let Some(entry) = hot.get_mut(&process)
+                    && Arc::ptr_eq(&entry.slot, &slot)
+                {
+                    // Someone asked for it meanwhile: the entry stays, empty, and they load it.
+                    if Arc::strong_count(&slot) == 2 {
+                        hot.remove(&process);
+                    } else {
+                        entry.bytes = 0;
+                    }
                 }
             }
         }
+    }
+
+    /// Before `process` joins the hot set: when the set is full, waits for a round of
+    /// [`Self::keep_within_budget`]. Eviction in the background alone falls behind a stream of
+    /// new processes (each victim costs a snapshot, as dear as a spawn): the set, and the
+    /// checkpoints a shutdown must write, grew with every process spawned. With this the set
+    /// exceeds its bounds by at most the processes being loaded at once. Called holding no
+    /// process's lock (a round waits for its victims' locks).
+    pub(super) async fn make_room_for(&self, process: &ProcessId) {
+        let full = {
+            let hot = self.inner.hot.lock().expect("hot lock");
+            !hot.contains_key(process)
+                && (hot.len() >= self.inner.config.max_hot
+                    || hot.values().map(|e| e.bytes).sum::<u64>() > self.inner.config.hot_memory)
+        };
+        if full {
+            self.keep_within_budget().await;
+        }
+    }
+
+    /// The least recently used idle processes whose going brings the hot set within its bounds
+    /// (fewer if not enough are idle).
+    fn victims(&self) -> Vec<(ProcessId, HotSlot)> {
+        let hot = self.inner.hot.lock().expect("hot lock");
+        let mut count = hot.len();
+        let mut bytes: u64 = hot.values().map(|e| e.bytes).sum();
+        let (max_hot, budget) = (self.inner.config.max_hot, self.inner.config.hot_memory);
+        if count <= max_hot && bytes <= budget {
+            return Vec::new();
+        }
+        // Only the map holds an idle slot; the clones taken here keep others off it.
+        let mut idle: Vec<_> = hot
+            .iter()
+            .filter(|(_, e)| Arc::strong_count(&e.slot) == 1)
+            .collect();
+        idle.sort_by_key(|(_, e)| e.used);
+        let mut victims = Vec::new();
+        for (process, entry) in idle {
+            if count <= max_hot && bytes <= budget {
+                break;
+            }
+            count -= 1;
+            bytes = bytes.saturating_sub(entry.bytes);
+            victims.push((*process, entry.slot.clone()));
+        }
+        victims
     }
 }
 

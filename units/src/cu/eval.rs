@@ -33,6 +33,7 @@ impl ComputeUnit {
         slot: u64,
         fence: Option<u64>,
     ) -> Result<HotUse, CuError> {
+        self.make_room_for(process).await;
         let hot_slot = self.hot_slot(process);
         let mut guard = hot_slot.clone().lock_owned().await;
         if guard.is_none() {

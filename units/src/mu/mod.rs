@@ -234,7 +234,11 @@ impl Messenger {
             }
         };
         drop(mu);
+        let (walked, mut recomputed) = (processes.len(), 0usize);
         for record in processes {
+            // Most processes are computed and cost only a read: yield between them, so a walk
+            // over many thousands does not keep a runtime thread from the node's answers.
+            tokio::task::yield_now().await;
             let Some(inner) = node.upgrade() else {
                 return;
             };
@@ -256,11 +260,13 @@ impl Messenger {
                     continue;
                 }
             }
+            recomputed += 1;
             match mu.inner.cu.result(&process, last).await {
                 Ok(_) => mu.inner.wake.notify_one(),
                 Err(e) => tracing::warn!(%process, "recovery evaluation failed: {e}"),
             }
         }
+        tracing::debug!(walked, recomputed, "acknowledged messages computed");
     }
 
     /// Waits until `message` itself has been computed and nothing sent on its behalf is still

@@ -164,3 +164,48 @@ async fn the_hot_set_keeps_to_max_hot_and_checkpoints_what_it_evicts() {
         assert_eq!(output(&result), n.to_string());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_periodic_checkpoint_round_ends_at_the_stop_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = Ed25519Signer::from_secret([35; 32]);
+    let u = units(
+        dir.path(),
+        aos_units::cu::CuConfig {
+            checkpoint_interval: None,
+            ..checkpoint_every(1000)
+        },
+    );
+    let mut processes = Vec::new();
+    for n in 0..3u64 {
+        let spawn = me
+            .sign(
+                ItemDraft::new("")
+                    .tag("Type", "Process")
+                    .tag("Name", n.to_string()),
+            )
+            .unwrap();
+        u.su.schedule(&spawn, None).await.unwrap();
+        let process = ProcessId(spawn.id_bytes());
+        let item = eval_item(&me, &process, &format!("N = {n}"));
+        let a = u.su.schedule(&item, None).await.unwrap();
+        u.cu.result(&process, a.slot).await.unwrap();
+        processes.push(process);
+    }
+    let tasks = aos_units::tasks::Tasks::new();
+    let stop = tasks.stop_signal();
+    tasks.stop().await;
+    u.cu.checkpoint_all_until(&stop).await.unwrap();
+    for process in &processes {
+        assert_eq!(
+            u.cu.checkpoint_slot(process).unwrap(),
+            None,
+            "nothing after the signal"
+        );
+    }
+    // What the round left, the shutdown's own round writes.
+    u.cu.checkpoint_all().await.unwrap();
+    for process in &processes {
+        assert_eq!(u.cu.checkpoint_slot(process).unwrap(), Some(1));
+    }
+}
