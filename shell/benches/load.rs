@@ -16,6 +16,7 @@
 //!
 //! "Node CPU per message" is the node process's utime + stime over the run (from
 //! `/proc/{pid}/stat`) divided by messages; the client's own CPU is shown beside it.
+//! `AOS_BENCH_BIN=path/to/aos` measures another build of the node with the same client.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -40,7 +41,11 @@ impl NodeProc {
     }
 
     fn start_on(listen: &str, dir: &std::path::Path, peers: &[String]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aos"));
+        // `AOS_BENCH_BIN` runs another build of `aos` (e.g. an older commit's, for a before/after
+        // from the same client).
+        let bin =
+            std::env::var("AOS_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aos").into());
+        let mut cmd = Command::new(bin);
         cmd.args(["node", "--listen", listen, "--data-dir"])
             .arg(dir)
             .args(["--max-connections", "4096"])
