@@ -1,9 +1,53 @@
 //! The shell against a network of nodes (issue 14, item 6): `aos NAME --url A` works for a process
-//! that node B schedules — its messages route through A to B, and A sends the shell to B's CU
-//! for results (A cannot compute other nodes' processes yet).
+//! that node B schedules — its messages route through A to B, and A computes its results from
+//! B's log — and the shell's units can be on different nodes.
 
-use crate::batch::{KillOnDrop, start_node, start_node_with};
+use std::path::{Path, PathBuf};
+
+use crate::batch::{KillOnDrop, start_node_with};
 use crate::support::aos;
+
+/// Two real nodes with their own data dirs under `home`: the `owner` (started with
+/// `owner_flags`), and a `peer` started with `--peer` at it that already knows its location
+/// record; and a wallet for the shell.
+struct Pair {
+    owner_url: String,
+    owner_address: String,
+    peer_url: String,
+    peer_dir: PathBuf,
+    wallet: PathBuf,
+    _owner: KillOnDrop,
+    _peer: KillOnDrop,
+}
+
+impl Pair {
+    fn start(home: &Path, owner_flags: &[&str]) -> Self {
+        let (owner_dir, peer_dir) = (home.join("owner"), home.join("peer"));
+        let (owner, owner_url) = start_node_with(&owner_dir, home, owner_flags);
+        let owner = KillOnDrop(owner);
+        let (peer, peer_url) = start_node_with(&peer_dir, home, &["--peer", &owner_url]);
+        let peer = KillOnDrop(peer);
+        let owner_address = node_address(&owner_dir);
+        wait_until_known(&peer_url, &owner_address);
+        let wallet = home.join("me.json");
+        crate::support::wallet(&wallet);
+        Self {
+            owner_url,
+            owner_address,
+            peer_url,
+            peer_dir,
+            wallet,
+            _owner: owner,
+            _peer: peer,
+        }
+    }
+}
+
+fn node_address(data_dir: &Path) -> String {
+    aos_units::wallet::Wallet::load(&data_dir.join("node-wallet.json"))
+        .unwrap()
+        .address()
+}
 
 /// Waits until the node at `url` holds a Scheduler-Location record for `address`.
 fn wait_until_known(url: &str, address: &str) {
@@ -36,17 +80,13 @@ fn wait_until_known(url: &str, address: &str) {
 #[test]
 fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
     let home = tempfile::tempdir().unwrap();
-    let (b_dir, a_dir) = (home.path().join("b"), home.path().join("a"));
-    let (b, b_url) = start_node(&b_dir, home.path());
-    let _b = KillOnDrop(b);
-    let (a, a_url) = start_node_with(&a_dir, home.path(), &["--peer", &b_url]);
-    let _a = KillOnDrop(a);
-    let b_address = aos_units::wallet::Wallet::load(&b_dir.join("node-wallet.json"))
-        .unwrap()
-        .address();
-    wait_until_known(&a_url, &b_address);
-    let wallet = home.path().join("me.json");
-    crate::support::wallet(&wallet);
+    let net = Pair::start(home.path(), &[]);
+    let (b_url, b_address, a_url, wallet) = (
+        &net.owner_url,
+        &net.owner_address,
+        &net.peer_url,
+        &net.wallet,
+    );
     // Spawned through A on B's scheduler; its evals run on B.
     aos(home.path())
         .args([
@@ -76,10 +116,7 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .success()
         .stdout(format!("42 {b_address}\n"));
     // It trusts both nodes by default: the one the shell spoke to, and the rest of its network.
-    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
-        .unwrap()
-        .address();
-    let mut both = [a_address, b_address.clone()];
+    let mut both = [node_address(&net.peer_dir), b_address.clone()];
     both.sort();
     aos(home.path())
         .args(["far", "--url", &a_url, "--wallet"])
@@ -133,19 +170,17 @@ fn record_url(url: &str, address: &str) -> String {
 #[test]
 fn a_node_behind_a_proxy_publishes_its_public_url_and_peers_learn_it() {
     let home = tempfile::tempdir().unwrap();
-    let (b_dir, a_dir) = (home.path().join("b"), home.path().join("a"));
     let public = "http://b.example:8080/ao";
-    let (b, b_url) = start_node_with(&b_dir, home.path(), &["--public-url", public]);
-    let _b = KillOnDrop(b);
-    let b_address = aos_units::wallet::Wallet::load(&b_dir.join("node-wallet.json"))
-        .unwrap()
-        .address();
-    assert_eq!(record_url(&b_url, &b_address), format!("{public}/su"));
-    // A reaches B where it listens, but learns where B says it is.
-    let (a, a_url) = start_node_with(&a_dir, home.path(), &["--peer", &b_url]);
-    let _a = KillOnDrop(a);
-    wait_until_known(&a_url, &b_address);
-    assert_eq!(record_url(&a_url, &b_address), format!("{public}/su"));
+    // A (the peer) reaches B where it listens, but learns where B says it is.
+    let net = Pair::start(home.path(), &["--public-url", public]);
+    assert_eq!(
+        record_url(&net.owner_url, &net.owner_address),
+        format!("{public}/su")
+    );
+    assert_eq!(
+        record_url(&net.peer_url, &net.owner_address),
+        format!("{public}/su")
+    );
 }
 
 /// How many processes the CU at `url` holds in memory (`GET /cu/` → `Hot.processes`).
@@ -165,17 +200,8 @@ fn hot_processes(url: &str) -> u64 {
 #[test]
 fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process() {
     let home = tempfile::tempdir().unwrap();
-    let (a_dir, c_dir) = (home.path().join("a"), home.path().join("c"));
-    let (a, a_url) = start_node(&a_dir, home.path());
-    let _a = KillOnDrop(a);
-    let (c, c_url) = start_node_with(&c_dir, home.path(), &["--peer", &a_url]);
-    let _c = KillOnDrop(c);
-    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
-        .unwrap()
-        .address();
-    wait_until_known(&c_url, &a_address);
-    let wallet = home.path().join("me.json");
-    crate::support::wallet(&wallet);
+    let net = Pair::start(home.path(), &[]);
+    let (a_url, c_url, wallet) = (&net.owner_url, &net.peer_url, &net.wallet);
     aos(home.path())
         .args(["near-a", "--url", &a_url, "--wallet"])
         .arg(&wallet)
@@ -208,17 +234,8 @@ fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process()
 #[test]
 fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_schedules() {
     let home = tempfile::tempdir().unwrap();
-    let (a_dir, c_dir) = (home.path().join("a"), home.path().join("c"));
-    let (a, a_url) = start_node(&a_dir, home.path());
-    let _a = KillOnDrop(a);
-    let (c, c_url) = start_node_with(&c_dir, home.path(), &["--peer", &a_url]);
-    let _c = KillOnDrop(c);
-    let a_address = aos_units::wallet::Wallet::load(&a_dir.join("node-wallet.json"))
-        .unwrap()
-        .address();
-    wait_until_known(&c_url, &a_address);
-    let wallet = home.path().join("me.json");
-    crate::support::wallet(&wallet);
+    let net = Pair::start(home.path(), &[]);
+    let (a_url, c_url, wallet) = (&net.owner_url, &net.peer_url, &net.wallet);
     let split = |code: &str| {
         aos(home.path())
             .args(["apart", "--wallet"])
