@@ -89,23 +89,16 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
     );
     // Spawned through A on B's scheduler; its evals run on B.
     aos(home.path())
-        .args([
-            "far",
-            "--url",
-            &a_url,
-            "--scheduler",
-            &b_address,
-            "--wallet",
-        ])
-        .arg(&wallet)
+        .args(["far", "--url", a_url, "--scheduler", b_address, "--wallet"])
+        .arg(wallet)
         .args(["--run", "X = 6 * 7 return X"])
         .assert()
         .success()
         .stdout("42\n");
     // Found again by name through A, though A holds no such process.
     aos(home.path())
-        .args(["far", "--url", &a_url, "--wallet"])
-        .arg(&wallet)
+        .args(["far", "--url", a_url, "--wallet"])
+        .arg(wallet)
         .args([
             "--run",
             "local s for k, v in pairs(ao.env.Process.Tags) do \
@@ -119,8 +112,8 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
     let mut both = [node_address(&net.peer_dir), b_address.clone()];
     both.sort();
     aos(home.path())
-        .args(["far", "--url", &a_url, "--wallet"])
-        .arg(&wallet)
+        .args(["far", "--url", a_url, "--wallet"])
+        .arg(wallet)
         .args([
             "--run",
             "local a = {} for _, x in ipairs(ao.authorities) do a[#a + 1] = x end \
@@ -131,8 +124,8 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .stdout(format!("{}\n", both.join(" ")));
     // B itself has it.
     aos(home.path())
-        .args(["far", "--url", &b_url, "--wallet"])
-        .arg(&wallet)
+        .args(["far", "--url", b_url, "--wallet"])
+        .arg(wallet)
         .args(["--run", "X"])
         .assert()
         .success()
@@ -203,25 +196,25 @@ fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process()
     let net = Pair::start(home.path(), &[]);
     let (a_url, c_url, wallet) = (&net.owner_url, &net.peer_url, &net.wallet);
     aos(home.path())
-        .args(["near-a", "--url", &a_url, "--wallet"])
-        .arg(&wallet)
+        .args(["near-a", "--url", a_url, "--wallet"])
+        .arg(wallet)
         .args(["--run", "Y = 40 return Y"])
         .assert()
         .success()
         .stdout("40\n");
-    assert_eq!(hot_processes(&c_url), 0);
+    assert_eq!(hot_processes(c_url), 0);
     aos(home.path())
-        .args(["near-a", "--url", &c_url, "--wallet"])
-        .arg(&wallet)
+        .args(["near-a", "--url", c_url, "--wallet"])
+        .arg(wallet)
         .args(["--run", "1 + 1"])
         .assert()
         .success()
         .stdout("2\n");
     // C computed it (A's process is in C's hot set), and the state is A's.
-    assert_eq!(hot_processes(&c_url), 1);
+    assert_eq!(hot_processes(c_url), 1);
     aos(home.path())
-        .args(["near-a", "--url", &c_url, "--wallet"])
-        .arg(&wallet)
+        .args(["near-a", "--url", c_url, "--wallet"])
+        .arg(wallet)
         .args(["--run", "Y + 2"])
         .assert()
         .success()
@@ -239,8 +232,8 @@ fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_sche
     let split = |code: &str| {
         aos(home.path())
             .args(["apart", "--wallet"])
-            .arg(&wallet)
-            .args(["--gateway-url", &a_url])
+            .arg(wallet)
+            .args(["--gateway-url", a_url])
             .args(["--mu-url", &format!("{c_url}/mu")])
             .args(["--cu-url", &format!("{c_url}/cu")])
             .args(["--run", code])
@@ -258,8 +251,8 @@ fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_sche
     // A schedules it (its log holds every message) and C computed it (it is hot there).
     let process = aos(home.path())
         .args(["apart", "--wallet"])
-        .arg(&wallet)
-        .args(["--url", &a_url, "--run", "ao.id"])
+        .arg(wallet)
+        .args(["--url", a_url, "--run", "ao.id"])
         .output()
         .unwrap();
     let process = String::from_utf8(process.stdout).unwrap().trim().to_owned();
@@ -275,5 +268,5 @@ fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_sche
         page["edges"].as_array().is_some_and(|e| e.len() >= 3),
         "A's log holds the spawn and both evals: {page}"
     );
-    assert_eq!(hot_processes(&c_url), 1);
+    assert_eq!(hot_processes(c_url), 1);
 }
