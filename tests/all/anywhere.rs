@@ -380,3 +380,35 @@ async fn a_restarted_node_takes_another_nodes_log_up_again_from_its_own_checkpoi
     }
     assert!(pages.iter().any(|p| p.contains("from=13&")), "{pages:?}");
 }
+
+/// Following a process message by message (the shell and aoconnect read each result by id), a
+/// node that does not schedule it asks the owner for each slot's page once: the page read to find
+/// the message is the one then evaluated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_another_nodes_process_reads_each_slot_from_its_owner_once() {
+    let pair = Pair::start(|_| {}).await;
+    let me = Ed25519Signer::from_secret([75; 32]);
+    let process = pair.a.spawn(&me, "followed").await;
+    let c = pair.c();
+    let first = evals(&pair.a, &me, &process, 1).await;
+    assert_eq!(output_of(c, &first[0], &process).await, "1 of 0");
+    for i in 1..4 {
+        let code = format!("N = (N or 0) + 1 return N .. ' of {i}'");
+        let message = pair
+            .a
+            .send(&me, &process, &[("Action", "Eval")], &code)
+            .await;
+        pair.pages.lock().unwrap().clear();
+        assert_eq!(
+            output_of(c, &message, &process).await,
+            format!("{} of {i}", i + 1)
+        );
+        let pages = pair.pages.lock().unwrap().clone();
+        let slot = i + 1;
+        let of_slot: Vec<_> = pages
+            .iter()
+            .filter(|p| p.contains(&format!("from={slot}&")))
+            .collect();
+        assert_eq!(of_slot.len(), 1, "slot {slot} was read {pages:?}");
+    }
+}

@@ -58,6 +58,10 @@ pub struct RemoteSource {
     verified: Mutex<HashMap<ProcessId, Verified>>,
     /// One page at a time, so the verified prefix only ever grows at its end.
     turn: tokio::sync::Mutex<()>,
+    /// The entry [`Self::find`] read and verified last, per process: a CU asked for a message's
+    /// result looks up its slot and then asks for that very slot to evaluate it, which this
+    /// answers without asking (and verifying) the scheduler again.
+    found: Mutex<HashMap<ProcessId, LogEntry>>,
 }
 
 impl RemoteSource {
@@ -73,6 +77,7 @@ impl RemoteSource {
             http,
             verified: Mutex::new(HashMap::new()),
             turn: tokio::sync::Mutex::new(()),
+            found: Mutex::new(HashMap::new()),
         }
     }
 
@@ -252,6 +257,19 @@ impl RemoteSource {
         limit: usize,
     ) -> Result<LogPage, SourceError> {
         let limit = limit.clamp(1, 1000);
+        if from == to {
+            let mut found = self.found.lock().expect("found lock");
+            if found
+                .get(process)
+                .is_some_and(|e| e.assignment.slot == from)
+            {
+                let entry = found.remove(process).expect("checked above");
+                return Ok(LogPage {
+                    entries: vec![entry],
+                    has_next: false,
+                });
+            }
+        }
         let _turn = self.turn.lock().await;
         if from > 0 || to > 0 {
             self.unseed_before(process, from);
@@ -361,6 +379,10 @@ impl RemoteSource {
                 entry.assignment.message
             )));
         }
+        self.found
+            .lock()
+            .expect("found lock")
+            .insert(*process, entry.clone());
         Ok(entry)
     }
 }
