@@ -21,6 +21,17 @@ struct Pair {
 }
 
 impl Pair {
+    /// `aos NAME --url URL --wallet W --run CODE`, which must succeed; its stdout.
+    fn run(&self, home: &Path, name: &str, url: &str, code: &str) -> String {
+        let out = aos(home)
+            .args([name, "--url", url, "--wallet"])
+            .arg(&self.wallet)
+            .args(["--run", code])
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    }
+
     fn start(home: &Path, owner_flags: &[&str]) -> Self {
         let (owner_dir, peer_dir) = (home.join("owner"), home.join("peer"));
         let (owner, owner_url) = start_node_with(&owner_dir, home, owner_flags);
@@ -96,40 +107,32 @@ fn a_shell_on_one_node_uses_a_process_another_node_schedules() {
         .success()
         .stdout("42\n");
     // Found again by name through A, though A holds no such process.
-    aos(home.path())
-        .args(["far", "--url", a_url, "--wallet"])
-        .arg(wallet)
-        .args([
-            "--run",
+    assert_eq!(
+        net.run(
+            home.path(),
+            "far",
+            a_url,
             "local s for k, v in pairs(ao.env.Process.Tags) do \
                if type(v) == 'table' and v.name == 'Scheduler' then s = v.value \
-               elseif k == 'Scheduler' then s = v end end return X .. ' ' .. s",
-        ])
-        .assert()
-        .success()
-        .stdout(format!("42 {b_address}\n"));
+               elseif k == 'Scheduler' then s = v end end return X .. ' ' .. s"
+        ),
+        format!("42 {b_address}\n")
+    );
     // It trusts both nodes by default: the one the shell spoke to, and the rest of its network.
     let mut both = [node_address(&net.peer_dir), b_address.clone()];
     both.sort();
-    aos(home.path())
-        .args(["far", "--url", a_url, "--wallet"])
-        .arg(wallet)
-        .args([
-            "--run",
+    assert_eq!(
+        net.run(
+            home.path(),
+            "far",
+            a_url,
             "local a = {} for _, x in ipairs(ao.authorities) do a[#a + 1] = x end \
-             table.sort(a) return table.concat(a, ' ')",
-        ])
-        .assert()
-        .success()
-        .stdout(format!("{}\n", both.join(" ")));
+             table.sort(a) return table.concat(a, ' ')"
+        ),
+        format!("{}\n", both.join(" "))
+    );
     // B itself has it.
-    aos(home.path())
-        .args(["far", "--url", b_url, "--wallet"])
-        .arg(wallet)
-        .args(["--run", "X"])
-        .assert()
-        .success()
-        .stdout("42\n");
+    assert_eq!(net.run(home.path(), "far", b_url, "X"), "42\n");
 }
 
 /// The `Url` tag of the Scheduler-Location record of `address` that the node at `url` serves.
@@ -194,31 +197,16 @@ fn hot_processes(url: &str) -> u64 {
 fn a_shell_on_a_node_that_schedules_nothing_evaluates_on_another_nodes_process() {
     let home = tempfile::tempdir().unwrap();
     let net = Pair::start(home.path(), &[]);
-    let (a_url, c_url, wallet) = (&net.owner_url, &net.peer_url, &net.wallet);
-    aos(home.path())
-        .args(["near-a", "--url", a_url, "--wallet"])
-        .arg(wallet)
-        .args(["--run", "Y = 40 return Y"])
-        .assert()
-        .success()
-        .stdout("40\n");
+    let (a_url, c_url) = (&net.owner_url, &net.peer_url);
+    assert_eq!(
+        net.run(home.path(), "near-a", a_url, "Y = 40 return Y"),
+        "40\n"
+    );
     assert_eq!(hot_processes(c_url), 0);
-    aos(home.path())
-        .args(["near-a", "--url", c_url, "--wallet"])
-        .arg(wallet)
-        .args(["--run", "1 + 1"])
-        .assert()
-        .success()
-        .stdout("2\n");
+    assert_eq!(net.run(home.path(), "near-a", c_url, "1 + 1"), "2\n");
     // C computed it (A's process is in C's hot set), and the state is A's.
     assert_eq!(hot_processes(c_url), 1);
-    aos(home.path())
-        .args(["near-a", "--url", c_url, "--wallet"])
-        .arg(wallet)
-        .args(["--run", "Y + 2"])
-        .assert()
-        .success()
-        .stdout("42\n");
+    assert_eq!(net.run(home.path(), "near-a", c_url, "Y + 2"), "42\n");
 }
 
 /// Issue 14 item 6: the shell's units can be three different places. The process lives on A
@@ -249,13 +237,10 @@ fn the_shell_sends_through_one_node_and_reads_results_from_it_while_another_sche
     );
     assert_eq!(String::from_utf8(split("Y")).unwrap(), "6\n");
     // A schedules it (its log holds every message) and C computed it (it is hot there).
-    let process = aos(home.path())
-        .args(["apart", "--wallet"])
-        .arg(wallet)
-        .args(["--url", a_url, "--run", "ao.id"])
-        .output()
-        .unwrap();
-    let process = String::from_utf8(process.stdout).unwrap().trim().to_owned();
+    let process = net
+        .run(home.path(), "apart", a_url, "ao.id")
+        .trim()
+        .to_owned();
     let page: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
         reqwest::get(format!("{a_url}/su/{process}"))
             .await
