@@ -6,7 +6,9 @@ use aos_units::store::ProcessId;
 use redb::{ReadableDatabase, TableDefinition};
 use serde_json::Value;
 
-use crate::support::{checkpoint_every, eval_item, output, units, wait_store_released};
+use crate::support::{
+    checkpoint_every, eval_item, output, spawn_evaluated, units, wait_store_released,
+};
 
 const LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log");
 
@@ -133,19 +135,8 @@ async fn the_hot_set_keeps_to_max_hot_and_checkpoints_what_it_evicts() {
     );
     let mut processes = Vec::new();
     for n in 0..4u64 {
-        let spawn = me
-            .sign(
-                ItemDraft::new("")
-                    .tag("Type", "Process")
-                    .tag("Name", n.to_string()),
-            )
-            .unwrap();
-        u.su.schedule(&spawn, None).await.unwrap();
-        let process = ProcessId(spawn.id_bytes());
-        let item = eval_item(&me, &process, &format!("N = {n} return N"));
-        let a = u.su.schedule(&item, None).await.unwrap();
-        u.cu.result(&process, a.slot).await.unwrap();
-        processes.push(process);
+        processes
+            .push(spawn_evaluated(&u, &me, &n.to_string(), &format!("N = {n} return N")).await);
     }
     // Eviction runs as each use ends, in the background.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -178,19 +169,7 @@ async fn a_periodic_checkpoint_round_ends_at_the_stop_signal() {
     );
     let mut processes = Vec::new();
     for n in 0..3u64 {
-        let spawn = me
-            .sign(
-                ItemDraft::new("")
-                    .tag("Type", "Process")
-                    .tag("Name", n.to_string()),
-            )
-            .unwrap();
-        u.su.schedule(&spawn, None).await.unwrap();
-        let process = ProcessId(spawn.id_bytes());
-        let item = eval_item(&me, &process, &format!("N = {n}"));
-        let a = u.su.schedule(&item, None).await.unwrap();
-        u.cu.result(&process, a.slot).await.unwrap();
-        processes.push(process);
+        processes.push(spawn_evaluated(&u, &me, &n.to_string(), &format!("N = {n}")).await);
     }
     let tasks = aos_units::tasks::Tasks::new();
     let stop = tasks.stop_signal();

@@ -50,6 +50,19 @@ pub fn eval_item(me: &Ed25519Signer, process: &ProcessId, code: &str) -> DataIte
     .unwrap()
 }
 
+/// Spawns a process named `name` and evaluates `code` in it, waiting for the result.
+pub async fn spawn_evaluated(u: &Units, me: &Ed25519Signer, name: &str, code: &str) -> ProcessId {
+    let spawn = me
+        .sign(ItemDraft::new("").tag("Type", "Process").tag("Name", name))
+        .unwrap();
+    u.su.schedule(&spawn, None).await.unwrap();
+    let process = ProcessId(spawn.id_bytes());
+    let item = eval_item(me, &process, code);
+    let a = u.su.schedule(&item, None).await.unwrap();
+    u.cu.result(&process, a.slot).await.unwrap();
+    process
+}
+
 pub fn output(result: &ProcessResult) -> String {
     match result.output.get("data") {
         Some(Value::String(s)) => s.clone(),
