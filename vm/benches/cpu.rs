@@ -5,7 +5,9 @@
 //! Each figure is the best of `AOS_BENCH_ROUNDS` (default 7) rounds of 500 messages.
 //! `AOS_BENCH_HEAP_MB=0,100,1000` adds a token process whose heap is grown by that many MB of
 //! strings: the mean CPU per Transfer over twice as many rounds, and the best restore of its
-//! snapshot.
+//! snapshot. `AOS_BENCH_PROCESSES=100` adds the trivial Eval handed round-robin to that many
+//! processes: what a node serving many processes pays when each message finds its process's
+//! memory out of the caches.
 
 use std::hint::black_box;
 
@@ -124,6 +126,18 @@ fn main() {
     for &mb in &heaps {
         at_size.push(heap_figures(mb, rounds));
     }
+    let spread = std::env::var("AOS_BENCH_PROCESSES")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| {
+            let mut many: Vec<Process> = (0..n).map(|_| ready_process(&vm)).collect();
+            let mut next = 0;
+            let cpu = best_of(rounds, &mut slot, |s| {
+                next = (next + 1) % many.len();
+                black_box(many[next].handle(&eval(s), &env).expect("eval"));
+            });
+            (n, cpu)
+        });
     println!("cpu per message, best of {rounds} rounds of {BATCH}:");
     println!(
         "  trivial-eval    wasm {wasm_eval:7.1} µs  native {native_eval:6.1} µs  ratio {:.2}  fuel {gas_eval}",
@@ -133,6 +147,9 @@ fn main() {
         "  token-transfer  wasm {wasm_transfer:7.1} µs  native {native_transfer:6.1} µs  ratio {:.2}  fuel {gas_transfer}",
         wasm_transfer / native_transfer
     );
+    if let Some((n, cpu)) = spread {
+        println!("  trivial-eval    wasm {cpu:7.1} µs  round-robin over {n} processes");
+    }
     for (mb, transfer, restore) in at_size {
         println!(
             "  heap {mb:>5} MB   token-transfer wasm {transfer:7.1} µs (mean of {} rounds)   restore {restore:6.1} ms (best, CPU of all threads)",

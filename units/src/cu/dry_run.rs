@@ -26,7 +26,7 @@ impl ComputeUnit {
         let slot = self.evaluate_through(process, last).await?;
         // The process is held only while its memory is copied into the scratch (or, when there
         // is none to reuse, into a snapshot a new scratch is made from).
-        let (copy, record) = {
+        let (copy, record, env) = {
             let mut guard = slot.lock().await;
             let hot = guard
                 .as_mut()
@@ -43,9 +43,8 @@ impl ComputeUnit {
                     hot.process.module().clone(),
                 ),
             };
-            (copy, hot.record.clone())
+            (copy, hot.record.clone(), hot.env.clone())
         };
-        let meta = self.loaded(&record.module)?.meta;
         let vm = self.inner.vm.clone();
         let (outcome, back) = tokio::task::spawn_blocking(move || {
             let scratch = match copy {
@@ -55,9 +54,8 @@ impl ComputeUnit {
                 }
             };
             fill_dry_run_fields(&mut message, &record);
-            let env = env_json(&record, &meta);
             scratch
-                .dry_run(&message.to_string(), &env.to_string())
+                .dry_run(&message.to_string(), &env)
                 .map_err(vm_error)
         })
         .await

@@ -49,6 +49,14 @@ impl ComputeUnit {
             if hot.next_slot > slot && !ticks_due {
                 break;
             }
+            if fence.is_none() && hot.remote.is_none() && hot.next_slot >= hot.record.next_slot {
+                // The record we hold is stale (the slot asked for was scheduled after it was
+                // read): refresh it here rather than hand the VM's thread an empty batch.
+                hot.record = self.record(process)?;
+                if hot.next_slot >= hot.record.next_slot {
+                    break;
+                }
+            }
             // Another node's log: the next page, up to `slot` only (its end is not known without
             // asking, and a result needs only the log before it).
             let (log, page_end) = match &hot.remote {
@@ -144,6 +152,9 @@ impl ComputeUnit {
         }
         let vm = self.inner.vm.clone();
         let failures_seen = self.failures();
+        let env = env_json(&record, &self.loaded(&record.module)?.meta)
+            .to_string()
+            .into();
         tokio::task::spawn_blocking(move || {
             let (instance, next_slot, link, cron_through) = match checkpoint {
                 Some(checkpoint) => {
@@ -175,6 +186,7 @@ impl ComputeUnit {
                 failures_seen,
                 scratch: None,
                 remote,
+                env,
             })
         })
         .await
@@ -210,7 +222,7 @@ impl ComputeUnit {
                 (log, Some(messages))
             }
         };
-        let env = env_json(&hot.record, &self.loaded(&hot.record.module)?.meta).to_string();
+        let env = hot.env.clone();
         let mut out = Vec::with_capacity(log.len());
         // A fence is the owner's promise about its own log: ticks past another node's last
         // message are not run here.

@@ -122,6 +122,9 @@ struct Hot {
     /// Where the log comes from when another node schedules the process (`None`: this store).
     /// Its results then send nothing from here: the owner's node delivers what they send.
     remote: Option<Arc<RemoteSource>>,
+    /// The environment every message of the process is evaluated with ([`env_json`]): it does
+    /// not change, so it is built once, when the process is loaded.
+    env: Arc<str>,
 }
 
 impl Hot {
@@ -216,6 +219,24 @@ impl ComputeUnit {
         self.settle_stored(failures).await?;
         self.stored_result(process, slot)?
             .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
+    }
+
+    /// Makes sure the result of the message at `slot` is computed and stored, without reading
+    /// it back: what the messenger asks after scheduling a message.
+    pub async fn compute(&self, process: &ProcessId, slot: u64) -> Result<(), CuError> {
+        if self.has_result(process, slot)? {
+            return Ok(());
+        }
+        let failures = self.failures();
+        self.evaluate_through(process, slot).await?;
+        self.settle_stored(failures).await?;
+        if !self.has_result(process, slot)? {
+            return Err(CuError::UnknownMessage(
+                format!("slot {slot}"),
+                process.to_string(),
+            ));
+        }
+        Ok(())
     }
 
     /// The result of `message` in `process`.

@@ -207,8 +207,8 @@ impl Messenger {
         let slot = assignment.slot;
         // Stopping, nothing is evaluated in the background any more; a reader still computes it.
         self.inner.tasks.spawn(async move {
-            match this.inner.cu.result(&process, slot).await {
-                Ok(_) => this.inner.wake.notify_one(),
+            match this.inner.cu.compute(&process, slot).await {
+                Ok(()) => this.inner.wake.notify_one(),
                 Err(e) => tracing::warn!(%process, slot, "evaluation failed: {e}"),
             }
         });
@@ -261,8 +261,8 @@ impl Messenger {
                 }
             }
             recomputed += 1;
-            match mu.inner.cu.result(&process, last).await {
-                Ok(_) => mu.inner.wake.notify_one(),
+            match mu.inner.cu.compute(&process, last).await {
+                Ok(()) => mu.inner.wake.notify_one(),
                 Err(e) => tracing::warn!(%process, "recovery evaluation failed: {e}"),
             }
         }
