@@ -104,7 +104,16 @@ impl Instance {
             )));
         }
         memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
-        memory.data_mut(&mut *store).copy_from_slice(bytes);
+        // A scratch differs from its process only where its last dry-run wrote and where the
+        // process moved since: comparing reads both, but writes only the pages that differ,
+        // which is cheaper than writing them all.
+        const CHUNK: usize = 4096;
+        let dst = memory.data_mut(&mut *store);
+        for (d, s) in dst.chunks_mut(CHUNK).zip(bytes.chunks(CHUNK)) {
+            if d != s {
+                d.copy_from_slice(s);
+            }
+        }
         Ok(())
     }
 

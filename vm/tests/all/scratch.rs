@@ -76,3 +76,32 @@ fn a_scratch_larger_than_the_process_is_replaced() {
     let fresh = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
     assert_eq!(dry(fresh, "return Y").0, "3");
 }
+
+#[test]
+fn a_scratch_refreshed_after_a_dry_run_that_wrote_everywhere_runs_as_the_process_does() {
+    let (vm, module) = vm();
+    let mut p = process();
+    // Room in the heap (memory never shrinks), so that the dry-run below needs no more.
+    eval(
+        &mut p,
+        2,
+        "local t = {} for i = 1, 40000 do t[i] = string.rep('r', 60) .. i end t = nil collectgarbage() Keep = 'k'",
+    );
+    let scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    // Pages all over the heap change in the scratch, and the process moves on meanwhile.
+    let (seen, back) = dry(
+        scratch,
+        "Big = {} for i = 1, 5000 do Big[i] = string.rep('b', i % 50) end Keep = nil return #Big",
+    );
+    assert_eq!(seen, "5000");
+    let mut scratch = back.unwrap();
+    eval(&mut p, 3, "Moved = true");
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    let probe = "return tostring(Big) .. tostring(Moved) .. Keep .. collectgarbage('count')";
+    let (outcome, _) = scratch.dry_run(&eval_message(4, probe), &env()).unwrap();
+    let real = p.handle(&eval_message(4, probe), &env()).unwrap();
+    assert!(output(&result(real.result_json())).starts_with("niltruek"));
+    // Same memory, byte for byte: the same answer (heap size included) for the same fuel.
+    assert_eq!(outcome.result_json(), real.result_json());
+    assert_eq!(outcome.gas_used(), real.gas_used());
+}
