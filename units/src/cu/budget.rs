@@ -128,6 +128,13 @@ impl ComputeUnit {
         }
     }
 
+    /// Whether the hot set is past one of its bounds (a round of eviction has work to do).
+    fn over_budget(&self) -> bool {
+        let hot = self.inner.hot.lock().expect("hot lock");
+        hot.len() > self.inner.config.max_hot
+            || hot.values().map(|e| e.bytes).sum::<u64>() > self.inner.config.hot_memory
+    }
+
     /// The least recently used idle processes whose going brings the hot set within its bounds
     /// (fewer if not enough are idle).
     fn victims(&self) -> Vec<(ProcessId, HotSlot)> {
@@ -177,6 +184,10 @@ impl Drop for HotUse {
     fn drop(&mut self) {
         // Let go first: this process may be the one to evict.
         drop(self.slot.take());
+        // Most uses end within the bounds: no round (a task and its lock) for those.
+        if !self.cu.over_budget() {
+            return;
+        }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let cu = self.cu.clone();
             runtime.spawn(async move { cu.keep_within_budget().await });
