@@ -31,7 +31,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// The process: a name (spawned for your wallet on first use) or a 43-character process id.
-    #[arg(default_value = "default")]
+    // A process id may start with `-` (base64url): taken as the process, not as an option.
+    #[arg(default_value = "default", allow_hyphen_values = true, value_parser = process_arg)]
     pub name: String,
     /// Node data directory (store, node key, history). Default: ~/.aos.
     #[arg(long)]
@@ -237,6 +238,20 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         None => report(with_runtime(|rt| shell(cli.shell, rt))),
     }
+}
+
+/// A name or process id; something else that starts with `-` is an option nobody knows.
+fn process_arg(value: &str) -> std::result::Result<String, String> {
+    let is_id = value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if value.starts_with('-') && !is_id {
+        return Err(format!(
+            "unknown option '{value}' (a process id that starts with '-' is 43 characters long)"
+        ));
+    }
+    Ok(value.to_owned())
 }
 
 fn report(outcome: Result<ExitCode>) -> ExitCode {

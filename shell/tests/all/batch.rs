@@ -17,6 +17,22 @@ fn aos_in(home: &std::path::Path) -> assert_cmd::Command {
 }
 
 #[test]
+fn a_process_id_that_starts_with_a_hyphen_is_the_process_and_an_unknown_option_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    // One id in 64 starts with '-' (base64url): it is taken as the process, not as an option.
+    let id = "-ZAbcdefghijklmnopqrstuvwxyz0123456789ABCDE";
+    aos_in(home.path())
+        .args([id, "--run", "1"])
+        .assert()
+        .stderr(contains(format!("process {id} is not yours")));
+    aos_in(home.path())
+        .args(["--bogus", "--run", "1"])
+        .assert()
+        .failure()
+        .stderr(contains("unknown option '--bogus'"));
+}
+
+#[test]
 fn run_prints_the_output_and_exits_0() {
     let home = tempfile::tempdir().unwrap();
     aos_in(home.path())
