@@ -16,18 +16,6 @@ use crate::network::fake_server;
 use crate::route::{Net, holds, peering, spawn_trusting_all};
 use crate::support::{COUNT_HELLOS, TestNode};
 
-/// The raw answer of `GET {node}{path}`: status and body bytes.
-async fn get_raw(node: &TestNode, path: &str) -> (u16, Vec<u8>) {
-    let response = node
-        .http
-        .get(format!("{}{path}", node.url))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.bytes().await.unwrap().to_vec())
-}
-
 async fn dry_run_raw(node: &TestNode, process: &str, body: &Value) -> (u16, Vec<u8>) {
     let response = node
         .http
@@ -64,7 +52,7 @@ async fn all_pages(node: &TestNode, process: &str, sort: &str, limit: usize) -> 
             (_, false) => format!("&from={cursor}"),
         };
         let path = format!("/cu/results/{process}?sort={sort}&limit={limit}{bound}");
-        let (status, body) = get_raw(node, &path).await;
+        let (status, body) = node.get_bytes(&path).await;
         assert_eq!(status, 200, "{}", text(&body));
         let page: Value = serde_json::from_slice(&body).unwrap();
         pages.push(body);
@@ -107,9 +95,9 @@ async fn a_node_that_does_not_schedule_a_process_computes_the_owners_results_exa
     // C computes first (nothing of the process is on C), then A answers the same bytes.
     for message in &messages {
         let path = format!("/cu/result/{message}?process-id={process}");
-        let (status, on_c) = get_raw(c, &path).await;
+        let (status, on_c) = c.get_bytes(&path).await;
         assert_eq!(status, 200, "{}", text(&on_c));
-        let (_, on_a) = get_raw(a, &path).await;
+        let (_, on_a) = a.get_bytes(&path).await;
         assert_eq!(text(&on_c), text(&on_a), "result of {message}");
     }
     let failed: Value = c.result(&messages[7], &process).await;
@@ -286,7 +274,9 @@ async fn a_log_altered_on_the_way_is_refused_and_nothing_of_it_is_stored() {
     let process = pair.a.spawn(&me, "tampered").await;
     let ids = evals(&pair.a, &me, &process, 4).await;
     let c = pair.c();
-    let (status, body) = get_raw(c, &format!("/cu/result/{}?process-id={process}", ids[3])).await;
+    let (status, body) = c
+        .get_bytes(&format!("/cu/result/{}?process-id={process}", ids[3]))
+        .await;
     let error = text(&body);
     assert_eq!(status, 502, "{error}");
     assert!(
@@ -319,7 +309,7 @@ async fn an_owner_that_is_down_is_named_in_the_error_and_other_processes_go_on()
     net.crash(0).await;
     let c = net.node(1);
     let started = Instant::now();
-    let (status, body) = get_raw(c, &format!("/cu/results/{far}")).await;
+    let (status, body) = c.get_bytes(&format!("/cu/results/{far}")).await;
     let error = text(&body);
     assert_eq!(status, 502, "{error}");
     assert!(error.contains(&a_su), "{error} names {a_su}");
@@ -358,9 +348,9 @@ async fn a_restarted_node_takes_another_nodes_log_up_again_from_its_own_checkpoi
     let c = pair.c();
     for message in &later {
         let path = format!("/cu/result/{message}?process-id={process}");
-        let (status, on_c) = get_raw(c, &path).await;
+        let (status, on_c) = c.get_bytes(&path).await;
         assert_eq!(status, 200, "{}", text(&on_c));
-        assert_eq!(text(&on_c), text(&get_raw(&pair.a, &path).await.1));
+        assert_eq!(text(&on_c), text(&pair.a.get_bytes(&path).await.1));
     }
     assert_eq!(output_of(c, &later[2], &process).await, "15 of 2");
     // After the restart C read the spawn (its record) and the log after its checkpoint only.

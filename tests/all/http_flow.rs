@@ -99,14 +99,9 @@ async fn spawn_eval_and_read_results_over_http() {
     for path in ["/mu", "/su", "/cu", "/su/timestamp"] {
         assert_eq!(node.get(path).await.0, 200, "{path}");
     }
-    let state = node
-        .http
-        .get(format!("{}/cu/state/{process}", node.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(state.status(), 200);
-    assert!(!state.bytes().await.unwrap().is_empty());
+    let (status, state) = node.get_bytes(&format!("/cu/state/{process}")).await;
+    assert_eq!(status, 200);
+    assert!(!state.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -279,14 +279,8 @@ async fn memory_hash(node: &TestNode, process: &str) -> String {
 }
 
 async fn state(node: &TestNode, process: &str) -> aos::vm::Snapshot {
-    let response = node
-        .http
-        .get(format!("{}/cu/state/{process}", node.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let bytes = response.bytes().await.unwrap();
+    let (status, bytes) = node.get_bytes(&format!("/cu/state/{process}")).await;
+    assert_eq!(status, 200);
     aos::vm::Snapshot::from_bytes(&bytes).unwrap()
 }
 

@@ -110,6 +110,19 @@ impl TestNode {
         self.request(reqwest::Method::GET, path, Vec::new()).await
     }
 
+    /// The raw answer of `GET {url}{path}`: status and body bytes (a snapshot, or JSON to compare
+    /// byte for byte).
+    pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+
     /// Any method on any path, with a raw body; the answer must be JSON.
     pub async fn request(
         &self,

@@ -188,14 +188,8 @@ async fn su_pages_are_capped_by_bytes() {
     let mut pages = Vec::new();
     let mut from = 0;
     loop {
-        let response = node
-            .http
-            .get(format!("{}/su/{process}?from={from}", node.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let bytes = response.bytes().await.unwrap();
+        let (status, bytes) = node.get_bytes(&format!("/su/{process}?from={from}")).await;
+        assert_eq!(status, 200);
         let page: Value = serde_json::from_slice(&bytes).unwrap();
         let slots: Vec<u64> = page["edges"]
             .as_array()
