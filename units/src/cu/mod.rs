@@ -214,11 +214,17 @@ impl ComputeUnit {
         if let Some(result) = self.stored_result(process, slot)? {
             return Ok(result);
         }
-        let failures = self.failures();
-        self.evaluate_through(process, slot).await?;
-        self.settle_stored(failures).await?;
+        self.evaluate_stored(process, slot).await?;
         self.stored_result(process, slot)?
             .ok_or_else(|| CuError::UnknownMessage(format!("slot {slot}"), process.to_string()))
+    }
+
+    /// Evaluates the log through `slot` and waits until those results are stored; an error if
+    /// their commit failed (they are computed again on the next use).
+    async fn evaluate_stored(&self, process: &ProcessId, slot: u64) -> Result<(), CuError> {
+        let failures = self.failures();
+        self.evaluate_through(process, slot).await?;
+        self.settle_stored(failures).await
     }
 
     /// Makes sure the result of the message at `slot` is computed and stored, without reading
@@ -227,9 +233,7 @@ impl ComputeUnit {
         if self.has_result(process, slot)? {
             return Ok(());
         }
-        let failures = self.failures();
-        self.evaluate_through(process, slot).await?;
-        self.settle_stored(failures).await?;
+        self.evaluate_stored(process, slot).await?;
         if !self.has_result(process, slot)? {
             return Err(CuError::UnknownMessage(
                 format!("slot {slot}"),
@@ -278,9 +282,7 @@ impl ComputeUnit {
             (_, Some(_)) => to,
         };
         if from <= last {
-            let failures = self.failures();
-            self.evaluate_through(process, last).await?;
-            self.settle_stored(failures).await?;
+            self.evaluate_stored(process, last).await?;
         }
         Ok(self
             .inner
@@ -292,9 +294,7 @@ impl ComputeUnit {
     /// evaluating its log to the end.
     pub async fn patches(&self, process: &ProcessId) -> Result<Value, CuError> {
         let last = self.last_slot(process).await?;
-        let failures = self.failures();
-        self.evaluate_through(process, last).await?;
-        self.settle_stored(failures).await?;
+        self.evaluate_stored(process, last).await?;
         Ok(self.inner.store.patches(process)?)
     }
 
@@ -385,9 +385,7 @@ impl ComputeUnit {
         limit: usize,
         order: Order,
     ) -> Result<Vec<(u64, ProcessResult)>, CuError> {
-        let failures = self.failures();
-        self.evaluate_through(process, u64::MAX).await?;
-        self.settle_stored(failures).await?;
+        self.evaluate_stored(process, u64::MAX).await?;
         Ok(self
             .inner
             .store
