@@ -7,7 +7,9 @@
 //! strings: the mean CPU per Transfer over twice as many rounds, and the best restore of its
 //! snapshot. `AOS_BENCH_PROCESSES=100` adds the trivial Eval handed round-robin to that many
 //! processes: what a node serving many processes pays when each message finds its process's
-//! memory out of the caches.
+//! memory out of the caches. The `node-eval` row is the trivial Eval with the message and env a
+//! node hands a process (every message field, the spawn's and the module's tags), which cost
+//! more to bring into Lua than the other rows' minimal ones.
 
 use std::hint::black_box;
 
@@ -68,6 +70,55 @@ fn transfer(slot: u64) -> String {
     )
 }
 
+/// The env a node gives an aos process (`units/src/cu/input.rs`): its spawn's tags and the
+/// module's, with real-length ids.
+fn node_env() -> String {
+    let id = "p".repeat(43);
+    let tags = |list: &[(&str, &str)]| -> serde_json::Value {
+        list.iter()
+            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+            .collect()
+    };
+    serde_json::json!({
+        "Process": {"Id": id, "Owner": id, "Tags": tags(&[
+            ("Data-Protocol", "ao"), ("Variant", "ao.TN.1"), ("Type", "Process"),
+            ("Name", "default"), ("Module", &id), ("Scheduler", &id), ("Authority", &id),
+            ("SDK", "aos"),
+        ])},
+        "Module": {"Id": id, "Tags": tags(&[
+            ("Data-Protocol", "ao"), ("Variant", "ao.TN.1"), ("Type", "Module"),
+            ("Module-Format", "wasm32-unknown-aos"), ("Input-Encoding", "JSON-1"),
+            ("Output-Encoding", "JSON-1"), ("Memory-Limit", "256-mb"),
+            ("Compute-Limit", "10000000000"),
+        ])},
+    })
+    .to_string()
+}
+
+/// A signed message as a node hands it to the process: every field `message_json` writes.
+fn node_message(slot: u64, kind: &str, action: Option<&str>, data: &str) -> String {
+    let owner = "o".repeat(43);
+    let mut tags = vec![
+        ("Data-Protocol", "ao"),
+        ("Variant", "ao.TN.1"),
+        ("Type", kind),
+    ];
+    tags.extend(action.map(|a| ("Action", a)));
+    tags.push(("SDK", "aoconnect"));
+    let tags: Vec<_> = tags
+        .iter()
+        .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+        .collect();
+    serde_json::json!({
+        "Id": format!("{slot:0>43}"), "From": owner, "Owner": owner, "Target": "p".repeat(43),
+        "Tags": tags, "Data": data, "Anchor": null,
+        "Timestamp": 1_700_000_000_000u64 + slot, "Block-Height": 0, "Nonce": slot, "Epoch": 0,
+        "Hash-Chain": format!("{slot:h>43}"), "Module": "m".repeat(43), "Cron": false,
+        "Forwarded-By": null, "Read-Only": false,
+    })
+    .to_string()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -119,6 +170,29 @@ fn main() {
     let native_transfer = best_of(rounds, &mut slot, |s| {
         black_box(native.handle(&transfer(s), &env));
     });
+    let node_env = node_env();
+    let node_eval = |slot| node_message(slot, "Message", Some("Eval"), "1 + 1");
+    let module = vm.load_module(aos_vm::DEFAULT_MODULE).expect("module");
+    let mut node_wasm = vm.spawn(&module).expect("spawn");
+    let mut node_native = NativeProcess::new(200 << 20).expect("native");
+    let spawn = node_message(0, "Process", None, "");
+    node_wasm.handle(&spawn, &node_env).expect("spawn");
+    node_native.handle(&spawn, &node_env);
+    let first = node_wasm
+        .handle(&node_eval(1), &node_env)
+        .expect("node eval");
+    assert!(
+        first.result_json().contains("\"2\""),
+        "{}",
+        first.result_json()
+    );
+    let gas_node = first.gas_used();
+    let wasm_node = best_of(rounds, &mut slot, |s| {
+        black_box(node_wasm.handle(&node_eval(s), &node_env).expect("eval"));
+    });
+    let native_node = best_of(rounds, &mut slot, |s| {
+        black_box(node_native.handle(&node_eval(s), &node_env));
+    });
     let heaps: Vec<u64> = std::env::var("AOS_BENCH_HEAP_MB")
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_default();
@@ -146,6 +220,10 @@ fn main() {
     println!(
         "  token-transfer  wasm {wasm_transfer:7.1} µs  native {native_transfer:6.1} µs  ratio {:.2}  fuel {gas_transfer}",
         wasm_transfer / native_transfer
+    );
+    println!(
+        "  node-eval       wasm {wasm_node:7.1} µs  native {native_node:6.1} µs  ratio {:.2}  fuel {gas_node}",
+        wasm_node / native_node
     );
     if let Some((n, cpu)) = spread {
         println!("  trivial-eval    wasm {cpu:7.1} µs  round-robin over {n} processes");

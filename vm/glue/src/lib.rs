@@ -6,9 +6,9 @@
 //! and its result comes out (Lua → JSON with sorted keys). It must never read anything that is not
 //! in the message or env.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
-use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 use serde_json::{Map, Value as Json};
 
 pub mod bit32;
@@ -22,11 +22,15 @@ pub mod norx;
 pub mod result;
 pub mod sqlite;
 mod sqlite_vfs;
+mod to_lua;
 pub mod traceback;
 
 thread_local! {
     /// The current message's timestamp in ms: what `os.time()` answers.
     static NOW_MS: Cell<i64> = const { Cell::new(0) };
+    /// The last env's bytes and their JSON. A process gets the same env with every message, so
+    /// its JSON is parsed once; the Lua tables are still built fresh for each message.
+    static ENV: RefCell<(Vec<u8>, Json)> = const { RefCell::new((Vec::new(), Json::Null)) };
 }
 
 /// The current message's timestamp (ms).
@@ -187,12 +191,11 @@ pub fn is_error(result: &Json) -> bool {
 }
 
 fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
-    let (msg_len, env_len) = (msg.len(), env.len());
-    let (msg, env): (Json, Json) = match (serde_json::from_slice(msg), serde_json::from_slice(env))
-    {
-        (Ok(m), Ok(e)) => (m, e),
-        (Err(e), _) | (_, Err(e)) => return error_result(&format!("input is not JSON: {e}")),
-    };
+    let msg: Json =
+        match serde_json::from_slice(msg).and_then(|msg| remember_env(env).map(|()| msg)) {
+            Ok(msg) => msg,
+            Err(e) => return error_result(&format!("input is not JSON: {e}")),
+        };
     let timestamp = match msg.get("Timestamp") {
         Some(Json::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Json::String(s)) => s.parse().unwrap_or(0),
@@ -206,28 +209,27 @@ fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
         .unwrap_or("");
     let seed = fnv1a(seed_source.as_bytes());
     sqlite_vfs::begin_message(seed as u64);
-    // Room the unguarded conversions need (see `unguarded`): JSON text becomes Lua values of up
-    // to ~32 times its size (`[1,1,…]`), plus a margin.
-    let room = (msg_len + env_len).saturating_mul(32) + (1 << 20);
-    match run_handle(lua, &msg, &env, seed, room) {
+    match run_handle(lua, &msg, seed) {
         Ok(result) => normalise(result),
         Err(e) => error_result(&error_text(&e)),
     }
 }
 
-fn run_handle(lua: &Lua, msg: &Json, env: &Json, seed: i64, room: usize) -> mlua::Result<Json> {
+/// Makes `env` the remembered env, parsing it only when it differs from the last one.
+fn remember_env(env: &[u8]) -> serde_json::Result<()> {
+    ENV.with_borrow_mut(|(bytes, json)| {
+        if bytes.as_slice() != env {
+            *json = serde_json::from_slice(env)?;
+            env.clone_into(bytes);
+        }
+        Ok(())
+    })
+}
+
+fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Json> {
     let math: Table = lua.globals().get("math")?;
     math.get::<Function>("randomseed")?.call::<()>(seed)?;
-    let options = mlua::serde::SerializeOptions::new()
-        .serialize_none_to_null(false)
-        .serialize_unit_to_null(false)
-        .set_array_metatable(false);
-    let (msg, env) = unguarded(lua, room, || {
-        Ok((
-            lua.to_value_with(msg, options)?,
-            lua.to_value_with(env, options)?,
-        ))
-    })?;
+    let (msg, env) = ENV.with_borrow(|(_, env)| to_lua::pair(lua, msg, env))?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
     let result: Value = handle.call((msg, env))?;
     unguarded(lua, 1 << 20, || {
