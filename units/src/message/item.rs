@@ -3,11 +3,13 @@
 //! Layout: `u16 LE signature type | signature | owner | target flag (+32) | anchor flag (+32) |
 //! u64 LE tag count | u64 LE tag bytes | Avro tags | data`.
 
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 use super::avro::{self, MAX_TAG_NAME_BYTES, MAX_TAG_VALUE_BYTES};
 use super::b64;
-use super::deep_hash::{Chunk, deep_hash};
+use super::deep_hash::{Chunk, ListHash};
 use super::error::ItemError;
 
 /// The signature schemes ANS-104 defines, with their signature and owner lengths. All can be decoded;
@@ -253,19 +255,13 @@ impl DataItem {
 
     /// The 48-byte message a signer signs: the deep hash of the item's fields.
     pub fn signing_payload(&self) -> [u8; 48] {
-        let type_text = self.signature_type.code().to_string();
         let target = self.target.as_ref().map_or(&[][..], |t| &t[..]);
         let anchor = self.anchor.as_ref().map_or(&[][..], |a| &a[..]);
-        deep_hash(Chunk::List(&[
-            Chunk::Blob(b"dataitem"),
-            Chunk::Blob(b"1"),
-            Chunk::Blob(type_text.as_bytes()),
-            Chunk::Blob(&self.owner),
-            Chunk::Blob(target),
-            Chunk::Blob(anchor),
-            Chunk::Blob(&self.tag_bytes),
-            Chunk::Blob(&self.data),
-        ]))
+        let mut list = signing_prefix(self.signature_type);
+        for field in [&self.owner[..], target, anchor, &self.tag_bytes, &self.data] {
+            list.push(Chunk::Blob(field));
+        }
+        list.finish()
     }
 
     pub(crate) fn set_signature(&mut self, signature: Vec<u8>) -> Result<(), ItemError> {
@@ -354,6 +350,57 @@ impl<'a> Cursor<'a> {
             0 => Ok(None),
             1 => Ok(Some(self.array::<32>(what)?)),
             other => Err(ItemError::BadPresenceByte(what, other)),
+        }
+    }
+}
+
+/// The deep hash of an item's field list after its three fixed fields (`"dataitem"`, `"1"`, the
+/// signature type): the same for every item of a type, so taken once per type.
+fn signing_prefix(kind: SignatureType) -> ListHash {
+    static PREFIXES: [OnceLock<ListHash>; 8] = [const { OnceLock::new() }; 8];
+    let start = || {
+        let code = kind.code().to_string();
+        let mut list = ListHash::new(8);
+        for fixed in [&b"dataitem"[..], b"1", code.as_bytes()] {
+            list.push(Chunk::Blob(fixed));
+        }
+        list
+    };
+    match PREFIXES.get(usize::from(kind.code())) {
+        Some(cell) => *cell.get_or_init(start),
+        None => start(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Ed25519Signer, ItemDraft, Signer, deep_hash};
+
+    #[test]
+    fn the_signing_payload_is_the_deep_hash_of_every_field() {
+        let signer = Ed25519Signer::from_secret([3; 32]);
+        for draft in [
+            ItemDraft::new("data").tag("Action", "Eval").target([9; 32]),
+            ItemDraft::new(vec![0u8; 5000]).anchor([4; 32]),
+            ItemDraft::new(""),
+        ] {
+            let item = signer.sign(draft).unwrap();
+            let code = item.signature_type.code().to_string();
+            let target = item.target.as_ref().map_or(&[][..], |t| &t[..]);
+            let anchor = item.anchor.as_ref().map_or(&[][..], |a| &a[..]);
+            let whole = deep_hash(Chunk::List(&[
+                Chunk::Blob(b"dataitem"),
+                Chunk::Blob(b"1"),
+                Chunk::Blob(code.as_bytes()),
+                Chunk::Blob(&item.owner),
+                Chunk::Blob(target),
+                Chunk::Blob(anchor),
+                Chunk::Blob(&item.tag_bytes),
+                Chunk::Blob(&item.data),
+            ]));
+            assert_eq!(item.signing_payload(), whole);
+            assert!(item.verify().is_ok());
         }
     }
 }
