@@ -30,7 +30,7 @@ thread_local! {
     static NOW_MS: Cell<i64> = const { Cell::new(0) };
     /// The last env's bytes and their JSON. A process gets the same env with every message, so
     /// its JSON is parsed once; the Lua tables are still built fresh for each message.
-    static ENV: RefCell<(Vec<u8>, Json)> = const { RefCell::new((Vec::new(), Json::Null)) };
+    static ENV: RefCell<Option<(Vec<u8>, Json)>> = const { RefCell::new(None) };
 }
 
 /// The current message's timestamp (ms).
@@ -217,10 +217,12 @@ fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
 
 /// Makes `env` the remembered env, parsing it only when it differs from the last one.
 fn remember_env(env: &[u8]) -> serde_json::Result<()> {
-    ENV.with_borrow_mut(|(bytes, json)| {
-        if !same_bytes(bytes, env) {
-            *json = serde_json::from_slice(env)?;
-            env.clone_into(bytes);
+    ENV.with_borrow_mut(|remembered| {
+        if !remembered
+            .as_ref()
+            .is_some_and(|(bytes, _)| same_bytes(bytes, env))
+        {
+            *remembered = Some((env.to_vec(), serde_json::from_slice(env)?));
         }
         Ok(())
     })
@@ -239,7 +241,10 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Json> {
     let math: Table = lua.globals().get("math")?;
     math.get::<Function>("randomseed")?.call::<()>(seed)?;
-    let (msg, env) = ENV.with_borrow(|(_, env)| to_lua::pair(lua, msg, env))?;
+    let (msg, env) = ENV.with_borrow(|remembered| {
+        let (_, env) = remembered.as_ref().expect("remember_env succeeded before");
+        to_lua::pair(lua, msg, env)
+    })?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
     let result: Value = handle.call((msg, env))?;
     unguarded(lua, 1 << 20, || {
@@ -306,6 +311,19 @@ pub fn eval_script(lua: &Lua, src: &[u8]) -> Json {
         Ok(value) => serde_json::json!({"ok": true, "value": value}),
         Err(e) => serde_json::json!({"ok": false, "error": error_text(&e)}),
     }
+}
+
+#[cfg(test)]
+#[test]
+fn an_env_that_is_not_json_is_refused_even_before_any_other() {
+    // A fresh thread remembers no env yet: empty bytes must not pass for one.
+    std::thread::spawn(|| {
+        assert!(remember_env(b"").is_err());
+        assert!(remember_env(b"{}").is_ok());
+        assert!(remember_env(b"").is_err());
+    })
+    .join()
+    .unwrap();
 }
 
 #[cfg(test)]
