@@ -1,6 +1,8 @@
 //! Arweave's deep hash: a SHA-384 Merkle-style hash over nested lists of byte strings. ANS-104 signs
 //! the deep hash of `["dataitem", "1", type, owner, target, anchor, tags, data]`.
 
+use std::io::Write;
+
 use sha2::{Digest, Sha384};
 
 /// One node of a deep-hash input: a byte string or a list of nodes.
@@ -33,15 +35,17 @@ fn blob_hash(data: &[u8]) -> [u8; 48] {
 
 /// `name` followed by `len` in decimal, without allocating (`blob1234`, `list8`).
 fn tagged(name: &[u8; 4], len: usize) -> Tag {
-    let mut out = Tag {
-        bytes: [0; 24],
-        len: 4,
+    let mut bytes = [0; 24];
+    bytes[..4].copy_from_slice(name);
+    let unused = {
+        let mut rest = &mut bytes[4..];
+        write!(rest, "{len}").expect("a usize has at most 20 digits");
+        rest.len()
     };
-    out.bytes[..4].copy_from_slice(name);
-    let digits = len.to_string();
-    out.bytes[4..4 + digits.len()].copy_from_slice(digits.as_bytes());
-    out.len += digits.len();
-    out
+    Tag {
+        bytes,
+        len: 24 - unused,
+    }
 }
 
 struct Tag {
