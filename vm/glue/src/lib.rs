@@ -247,28 +247,7 @@ fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Json> {
     })?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
     let result: Value = handle.call((msg, env))?;
-    unguarded(lua, 1 << 20, || {
-        result::to_json(lua, &result).map_err(mlua::Error::runtime)
-    })
-}
-
-/// Runs `f`, which runs no Lua code, without mlua's guards when the heap has `room` bytes to
-/// spare under three quarters of its limit. While a memory limit is set mlua wraps every operation (each table
-/// field set, each string pushed) in a protected call, so that running out of memory is a Lua
-/// error and not an abort; building a message's tables and reading the result spent most of
-/// their time in those guards. With room to spare no allocation in `f` can fail, and the limit
-/// is back before any Lua code runs. Without room, `f` runs guarded as before.
-fn unguarded<T>(lua: &Lua, room: usize, f: impl FnOnce() -> mlua::Result<T>) -> mlua::Result<T> {
-    let limit = lua.set_memory_limit(0)?;
-    // Three quarters: the heap's cap is not all the memory there is (SQLite's pages and the
-    // runtime's own buffers share the ceiling), so "room" must be far from both.
-    if limit == 0 || lua.used_memory().saturating_add(room) >= limit / 4 * 3 {
-        lua.set_memory_limit(limit)?;
-        return f();
-    }
-    let out = f();
-    lua.set_memory_limit(limit)?;
-    out
+    result::to_json(lua, &result).map_err(mlua::Error::runtime)
 }
 
 /// Lists the library writes as empty tables must still be JSON arrays.

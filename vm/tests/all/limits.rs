@@ -131,9 +131,9 @@ fn a_dry_run_gets_less_fuel_than_a_message() {
     assert!(real.error().is_none(), "{}", real.result_json());
 }
 
-/// Building a message's tables runs without mlua's guards only when the Lua heap is well under
-/// its cap (see `unguarded` in vm/glue); near the cap it stays guarded. Either way a message too
-/// big for what is left fails and leaves no trace, and small ones still run.
+/// A message's tables are built in one protected call with the Lua heap's cap in force
+/// (`vm/glue/src/to_lua.rs`): near the cap a message too big for what is left fails and leaves
+/// no trace, and small ones still run.
 #[test]
 fn near_the_memory_cap_a_big_message_fails_and_small_ones_still_run() {
     let vm = aos_vm::Vm::new(aos_vm::VmConfig {
