@@ -70,22 +70,24 @@ fn transfer(slot: u64) -> String {
     )
 }
 
+/// Tags as a message or env carries them: `[{name, value}, …]`.
+fn tag_list(list: &[(&str, &str)]) -> serde_json::Value {
+    list.iter()
+        .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+        .collect()
+}
+
 /// The env a node gives an aos process (`units/src/cu/input.rs`): its spawn's tags and the
 /// module's, with real-length ids.
 fn node_env() -> String {
     let id = "p".repeat(43);
-    let tags = |list: &[(&str, &str)]| -> serde_json::Value {
-        list.iter()
-            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
-            .collect()
-    };
     serde_json::json!({
-        "Process": {"Id": id, "Owner": id, "Tags": tags(&[
+        "Process": {"Id": id, "Owner": id, "Tags": tag_list(&[
             ("Data-Protocol", "ao"), ("Variant", "ao.TN.1"), ("Type", "Process"),
             ("Name", "default"), ("Module", &id), ("Scheduler", &id), ("Authority", &id),
             ("SDK", "aos"),
         ])},
-        "Module": {"Id": id, "Tags": tags(&[
+        "Module": {"Id": id, "Tags": tag_list(&[
             ("Data-Protocol", "ao"), ("Variant", "ao.TN.1"), ("Type", "Module"),
             ("Module-Format", "wasm32-unknown-aos"), ("Input-Encoding", "JSON-1"),
             ("Output-Encoding", "JSON-1"), ("Memory-Limit", "256-mb"),
@@ -105,10 +107,7 @@ fn node_message(slot: u64, kind: &str, action: Option<&str>, data: &str) -> Stri
     ];
     tags.extend(action.map(|a| ("Action", a)));
     tags.push(("SDK", "aoconnect"));
-    let tags: Vec<_> = tags
-        .iter()
-        .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
-        .collect();
+    let tags = tag_list(&tags);
     serde_json::json!({
         "Id": format!("{slot:0>43}"), "From": owner, "Owner": owner, "Target": "p".repeat(43),
         "Tags": tags, "Data": data, "Anchor": null,
