@@ -56,23 +56,54 @@ impl Scratch {
     /// Evaluates a dry-run message (at most the runtime's `fuel_per_dry_run`) and hands the
     /// scratch back if it can be reused.
     pub fn dry_run(
-        mut self,
+        self,
         msg_json: &str,
         env_json: &str,
     ) -> Result<(Outcome, Option<Self>), VmError> {
+        match self.dry_run_within(msg_json, env_json, u64::MAX)? {
+            Attempt::Finished(outcome, back) => Ok((outcome, back)),
+            Attempt::Unfinished => unreachable!("a dry-run given its whole budget finishes"),
+        }
+    }
+
+    /// Like [`Self::dry_run`], but given at most `slice` fuel: a caller that cannot wait long
+    /// (an async worker) tries a short run and, if it does not finish, runs it again with the
+    /// whole budget elsewhere. Fuel is only counted, never seen by the process (its `GasUsed` is
+    /// the fuel it used), so a run that finishes within the slice gives exactly the result a run
+    /// with the whole budget would. A run that trapped within a smaller slice is
+    /// [`Attempt::Unfinished`] whatever the trap: only the whole budget says what it was.
+    pub fn dry_run_within(
+        mut self,
+        msg_json: &str,
+        env_json: &str,
+        slice: u64,
+    ) -> Result<Attempt, VmError> {
         let config = &self.vm.inner.config;
-        let fuel = self
+        let budget = self
             .module
             .fuel_per_message(config)
             .min(config.fuel_per_dry_run);
+        let fuel = budget.min(slice);
         let ran = self
             .instance
             .run(msg_json.as_bytes(), env_json.as_bytes(), fuel)?;
         let returned = ran.is_ok();
-        let outcome = finish(ran, fuel)?;
+        if !returned && fuel < budget {
+            return Ok(Attempt::Unfinished);
+        }
+        let outcome = finish(ran, budget)?;
         let reusable = returned && self.module.format() == ModuleFormat::Aos;
-        Ok((outcome, reusable.then_some(self)))
+        Ok(Attempt::Finished(outcome, reusable.then_some(self)))
     }
+}
+
+/// How a dry-run given a slice of its fuel ended.
+#[derive(Debug)]
+pub enum Attempt {
+    /// The result, and the scratch if it can be reused.
+    Finished(Outcome, Option<Scratch>),
+    /// It trapped within the slice (the scratch is spent): run it again with the whole budget.
+    Unfinished,
 }
 
 impl Process {

@@ -127,5 +127,13 @@ async fn each_dry_run_sees_the_current_state_and_none_sees_another_dry_runs_chan
         "{failed}"
     );
     assert_eq!(crate::support::output(&dry("return X").await), "2");
+    // Longer than the slice a dry-run first gets on an async worker: it answers all the same
+    // (run again with its whole budget), and from the state as it is.
+    let long =
+        dry("X = X + 1 local s = 0 for i = 1, 200000 do s = s + i end return X .. ':' .. s").await;
+    assert_eq!(crate::support::output(&long), "3:20000100000", "{long}");
+    let gas = long["GasUsed"].as_u64().unwrap_or(0);
+    assert!(gas > aos_units::cu::DRY_RUN_SLICE, "GasUsed {gas}: {long}");
+    assert_eq!(crate::support::output(&dry("return X").await), "2");
     assert_eq!(node.eval_ok(&me, &process, "X").await, "2");
 }

@@ -1,6 +1,8 @@
 //! Dry-runs: a message evaluated on a copy of the process and forgotten, bounded per process
 //! and node-wide so they cannot hold up real work.
 
+use aos_vm::Attempt;
+
 use super::eval::parse_result;
 use super::*;
 
@@ -24,27 +26,30 @@ impl ComputeUnit {
             .map_err(|e| CuError::Vm(e.to_string()))?;
         let last = self.last_slot(process).await?;
         let slot = self.evaluate_through(process, last).await?;
-        // The process is held only while its memory is copied into the scratch (or, when there
-        // is none to reuse, into a snapshot a new scratch is made from).
-        let (copy, record, env) = {
-            let mut guard = slot.lock().await;
-            let hot = guard
-                .as_mut()
-                .expect("evaluate_through leaves the process hot");
-            let mut reused = hot.scratch.take();
-            let fresh = match reused.as_mut() {
-                Some(scratch) => hot.process.refresh_scratch(scratch).map_err(vm_error)?,
-                None => false,
-            };
-            let copy = match reused {
-                Some(scratch) if fresh => Copy::Ready(scratch),
-                _ => Copy::Snapshot(
-                    hot.process.snapshot().map_err(vm_error)?,
-                    hot.process.module().clone(),
-                ),
-            };
-            (copy, hot.record.clone(), hot.env.clone())
+        let (copy, record, env) = Self::dry_run_copy(&slot).await?;
+        let copy = match copy {
+            // A warm scratch first runs the dry-run here, on this worker, within a slice of
+            // fuel too short to hold the worker up (most reads need a tenth of it): that saves
+            // the hand-off to the blocking pool and back, a large part of a small dry-run's
+            // cost. A longer one runs again on the blocking pool, with its whole budget, on a
+            // fresh copy (the scratch that tried is spent).
+            Copy::Ready(scratch) => {
+                let mut tried = message.clone();
+                fill_dry_run_fields(&mut tried, &record);
+                match scratch
+                    .dry_run_within(&tried.to_string(), &env, DRY_RUN_SLICE)
+                    .map_err(vm_error)?
+                {
+                    Attempt::Finished(outcome, back) => {
+                        self.keep_scratch(process, &slot, back).await;
+                        return parse_result(&outcome);
+                    }
+                    Attempt::Unfinished => Self::dry_run_copy(&slot).await?,
+                }
+            }
+            snapshot => (snapshot, record, env),
         };
+        let (copy, record, env) = copy;
         let vm = self.inner.vm.clone();
         let (outcome, back) = tokio::task::spawn_blocking(move || {
             let scratch = match copy {
@@ -60,20 +65,57 @@ impl ComputeUnit {
         })
         .await
         .map_err(|e| CuError::Vm(e.to_string()))??;
-        if let Some(scratch) = back {
-            let mut guard = slot.lock().await;
-            if let Some(hot) = guard.as_mut()
-                && hot.scratch.is_none()
-            {
-                hot.scratch = Some(scratch);
-                let bytes = hot.bytes();
-                drop(guard);
-                self.note_memory(process, &slot, bytes);
-            }
-        }
+        self.keep_scratch(process, &slot, back).await;
         parse_result(&outcome)
     }
+
+    /// A copy of the hot process to dry-run on, with its record and env. The process is held
+    /// only while its memory is copied into its scratch (or, when it has none to reuse, into a
+    /// snapshot a new scratch is made from).
+    async fn dry_run_copy(slot: &HotUse) -> Result<(Copy, ProcessRecord, Arc<str>), CuError> {
+        let mut guard = slot.lock().await;
+        let hot = guard
+            .as_mut()
+            .expect("evaluate_through leaves the process hot");
+        let mut reused = hot.scratch.take();
+        let fresh = match reused.as_mut() {
+            Some(scratch) => hot.process.refresh_scratch(scratch).map_err(vm_error)?,
+            None => false,
+        };
+        let copy = match reused {
+            Some(scratch) if fresh => Copy::Ready(scratch),
+            _ => Copy::Snapshot(
+                hot.process.snapshot().map_err(vm_error)?,
+                hot.process.module().clone(),
+            ),
+        };
+        Ok((copy, hot.record.clone(), hot.env.clone()))
+    }
+
+    /// Gives a reusable scratch back to its process, if the process is still hot and has none.
+    async fn keep_scratch(
+        &self,
+        process: &ProcessId,
+        slot: &HotUse,
+        scratch: Option<aos_vm::Scratch>,
+    ) {
+        let Some(scratch) = scratch else { return };
+        let mut guard = slot.lock().await;
+        if let Some(hot) = guard.as_mut()
+            && hot.scratch.is_none()
+        {
+            hot.scratch = Some(scratch);
+            let bytes = hot.bytes();
+            drop(guard);
+            self.note_memory(process, slot, bytes);
+        }
+    }
 }
+
+/// The fuel a dry-run may use on an async worker before it is moved to the blocking pool:
+/// about a millisecond here (a read through `Handlers` takes 0.2–0.5 M). At most
+/// [`DRY_RUNS_AT_ONCE`] run at once, so at most that many workers are held that long.
+pub const DRY_RUN_SLICE: u64 = 4_000_000;
 
 /// What a dry-run runs on: a scratch refreshed under the process's lock, or a snapshot to make
 /// one from outside it.

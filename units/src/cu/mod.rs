@@ -28,7 +28,7 @@ use thiserror::Error;
 
 use budget::{HotEntry, HotUse};
 pub use budget::{HotMemory, default_hot_memory};
-pub use dry_run::{DRY_RUNS_AT_ONCE, DRY_RUNS_PER_PROCESS};
+pub use dry_run::{DRY_RUN_SLICE, DRY_RUNS_AT_ONCE, DRY_RUNS_PER_PROCESS};
 pub use input::{env_json, message_json};
 pub use sources::Locate;
 

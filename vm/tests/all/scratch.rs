@@ -1,7 +1,7 @@
 //! Dry-runs on a reused scratch copy: they see the process as it is now and leave no trace in
 //! it, and a scratch that trapped is not reused.
 
-use aos_vm::Scratch;
+use aos_vm::{Attempt, Scratch};
 
 use crate::support::{env, eval, eval_message, output, process, result, vm};
 
@@ -104,4 +104,42 @@ fn a_scratch_refreshed_after_a_dry_run_that_wrote_everywhere_runs_as_the_process
     // Same memory, byte for byte: the same answer (heap size included) for the same fuel.
     assert_eq!(outcome.result_json(), real.result_json());
     assert_eq!(outcome.gas_used(), real.gas_used());
+}
+
+#[test]
+fn a_dry_run_that_finishes_within_its_slice_answers_as_with_its_whole_budget() {
+    let (vm, module) = vm();
+    let mut p = process();
+    eval(&mut p, 2, "X = 41");
+    let code = "X = X + 1 local s = 0 for i = 1, 1000 do s = s + i end return X .. ':' .. s";
+    let whole = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let (expected, _) = whole.dry_run(&eval_message(3, code), &env()).unwrap();
+    let sliced = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let Attempt::Finished(outcome, back) = sliced
+        .dry_run_within(&eval_message(3, code), &env(), 50_000_000)
+        .unwrap()
+    else {
+        panic!("a small read finishes within 50M fuel");
+    };
+    assert_eq!(output(&result(outcome.result_json())), "42:500500");
+    // Same result, same GasUsed: the slice is not seen by the process.
+    assert_eq!(outcome.result_json(), expected.result_json());
+    assert_eq!(outcome.gas_used(), expected.gas_used());
+    assert!(back.is_some(), "a finished run keeps its scratch");
+}
+
+#[test]
+fn a_dry_run_that_outgrows_its_slice_is_unfinished_not_an_out_of_fuel_answer() {
+    let (vm, module) = vm();
+    let p = process();
+    let code = "local s = 0 for i = 1, 2000000 do s = s + i end return s";
+    let sliced = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let attempt = sliced
+        .dry_run_within(&eval_message(2, code), &env(), 1_000_000)
+        .unwrap();
+    assert!(matches!(attempt, Attempt::Unfinished), "{attempt:?}");
+    // With its whole budget the same dry-run answers.
+    let whole = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    let (outcome, _) = whole.dry_run(&eval_message(2, code), &env()).unwrap();
+    assert_eq!(output(&result(outcome.result_json())), "2000001000000");
 }
