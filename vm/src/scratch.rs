@@ -98,6 +98,8 @@ impl Scratch {
 }
 
 /// How a dry-run given a slice of its fuel ended.
+// Returned once per dry-run and matched at once: boxing the scratch would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Attempt {
     /// The result, and the scratch if it can be reused.
