@@ -3,6 +3,7 @@
 
 use wasmtime::{FuncType, Memory, Store, Tag, TagType, TypedFunc, ValType};
 
+use crate::dirty::WriteTracker;
 use crate::error::VmError;
 use crate::host::{HostState, Ran, trap_text};
 use crate::runtime::{Module, Vm};
@@ -60,6 +61,16 @@ pub(crate) struct AosInstance {
     eval: TypedFunc<(u32, u32), u64>,
     library_hash: TypedFunc<(), u64>,
     output: TypedFunc<(), u64>,
+    memory_limit: u64,
+    /// Write tracking of the memory, made the first time it is asked for (a process that is
+    /// never dry-run never pays for it).
+    writes: Tracking,
+}
+
+enum Tracking {
+    Untried,
+    Off,
+    On(WriteTracker),
 }
 
 impl AosInstance {
@@ -87,7 +98,31 @@ impl AosInstance {
             output: instance.get_typed_func(&mut store, "aos_output")?,
             store,
             memory,
+            memory_limit,
+            writes: Tracking::Untried,
         })
+    }
+
+    /// The memory's write tracker, if the kernel can track it; made on first use.
+    pub(crate) fn writes(&mut self) -> Option<&mut WriteTracker> {
+        let base = self.memory.data_ptr(&self.store);
+        if let Tracking::On(t) = &self.writes
+            && t.base() != base as usize
+        {
+            // Moved memory (not with wasmtime's 4 GiB reservations, but then nothing is known).
+            self.writes = Tracking::Off;
+        }
+        if matches!(self.writes, Tracking::Untried) {
+            let limit = self.memory_limit.min(4 << 30) as usize;
+            self.writes = match WriteTracker::new(base, limit) {
+                Some(t) => Tracking::On(t),
+                None => Tracking::Off,
+            };
+        }
+        match &mut self.writes {
+            Tracking::On(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// Builds the Lua state and loads the library (the spawn's setup, before any message).

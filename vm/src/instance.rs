@@ -4,6 +4,7 @@
 use wasmtime::{Memory, Store};
 
 use crate::aos_abi::AosInstance;
+use crate::dirty::WriteTracker;
 use crate::emscripten::EmInstance;
 use crate::error::VmError;
 use crate::format::ModuleFormat;
@@ -112,6 +113,42 @@ impl Instance {
         for (d, s) in dst.chunks_mut(CHUNK).zip(bytes.chunks(CHUNK)) {
             if d != s {
                 d.copy_from_slice(s);
+            }
+        }
+        Ok(())
+    }
+
+    /// The memory's write tracker (our module's instances only), made on first use; `None`
+    /// where the kernel cannot track writes.
+    pub(crate) fn writes(&mut self) -> Option<&mut WriteTracker> {
+        match self {
+            Self::Aos(i) => i.writes(),
+            Self::Emscripten(_) => None,
+        }
+    }
+
+    /// Replaces the pages in `runs` (4 KiB page index ranges) with those of `bytes`, after
+    /// growing to its length: a scratch refreshed from what either side wrote.
+    pub(crate) fn load_pages(
+        &mut self,
+        bytes: &[u8],
+        runs: &[(usize, usize)],
+    ) -> Result<(), VmError> {
+        let (store, memory) = self.parts();
+        let page = 65536;
+        let current = memory.data_size(&*store);
+        if bytes.len() < current || !bytes.len().is_multiple_of(page) {
+            return Err(VmError::Snapshot(format!(
+                "memory of {} bytes cannot replace {current}",
+                bytes.len()
+            )));
+        }
+        memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
+        let dst = memory.data_mut(&mut *store);
+        for &(first, end) in runs {
+            let (a, b) = (first * 4096, (end * 4096).min(bytes.len()));
+            if a < b {
+                dst[a..b].copy_from_slice(&bytes[a..b]);
             }
         }
         Ok(())

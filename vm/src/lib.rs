@@ -22,6 +22,7 @@
 
 mod aos_abi;
 mod config;
+mod dirty;
 mod emscripten;
 mod error;
 mod format;

@@ -115,6 +115,10 @@ impl Process {
         &self.instance
     }
 
+    pub(crate) fn instance_mut(&mut self) -> &mut Instance {
+        &mut self.instance
+    }
+
     /// Fuel one message may burn: the runtime's limit, lowered by the module's `Compute-Limit`.
     fn fuel(&self) -> u64 {
         self.module.fuel_per_message(&self.vm.inner.config)

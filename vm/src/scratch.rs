@@ -21,6 +21,9 @@ pub struct Scratch {
     vm: Vm,
     module: Module,
     instance: Instance,
+    /// The process's write tracker and its scan count when this scratch last became a copy
+    /// of it: while they still match, the pages either side wrote since are all that differ.
+    synced: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Scratch {
@@ -46,11 +49,25 @@ impl Scratch {
             vm: vm.clone(),
             module: module.clone(),
             instance: Instance::with_image(vm, module, &snapshot.image)?,
+            synced: None,
         })
     }
 
     pub fn memory_len(&self) -> usize {
         self.instance.memory_len()
+    }
+
+    /// Whether its next refresh from the process it was last refreshed from can copy only
+    /// the pages either side wrote (tests, benches).
+    #[doc(hidden)]
+    pub fn knows_its_writes(&self) -> bool {
+        self.synced.is_some()
+    }
+
+    /// Whether its memory is byte for byte `process`'s (tests).
+    #[doc(hidden)]
+    pub fn same_memory_as(&self, process: &Process) -> bool {
+        self.instance.memory() == process.instance().memory()
     }
 
     /// Evaluates a dry-run message (at most the runtime's `fuel_per_dry_run`) and hands the
@@ -111,14 +128,43 @@ pub enum Attempt {
 impl Process {
     /// Copies this process's state into `scratch`, if it is a scratch of the same module whose
     /// memory is not larger than the process's (memory cannot shrink). `false`: make a new one.
-    pub fn refresh_scratch(&self, scratch: &mut Scratch) -> Result<bool, VmError> {
+    ///
+    /// Where the kernel tracks writes ([`crate::dirty`]) and the scratch was last refreshed
+    /// from this process with nothing else looking since, only the pages either side wrote
+    /// are copied; otherwise the memories are compared whole, page by page.
+    pub fn refresh_scratch(&mut self, scratch: &mut Scratch) -> Result<bool, VmError> {
         if scratch.module.id() != self.module().id()
             || scratch.module.format() != ModuleFormat::Aos
             || scratch.instance.memory_len() > self.memory_len()
         {
             return Ok(false);
         }
-        scratch.instance.load_memory(self.instance().memory())?;
+        let before = self.instance_mut().writes().map(|t| t.mark());
+        let mut runs = Vec::new();
+        let len = self.memory_len();
+        // Each side's scan also protects its pages again: from here on, writes are seen.
+        let source = match self.instance_mut().writes() {
+            Some(t) => t.scan(len, |a, b| runs.push((a, b))).is_ok(),
+            None => false,
+        };
+        let scratch_len = scratch.instance.memory_len();
+        let copy = match scratch.instance.writes() {
+            Some(t) => t.scan(scratch_len, |a, b| runs.push((a, b))).is_ok(),
+            None => false,
+        };
+        let known = source && copy && before.is_some() && scratch.synced == before;
+        if known {
+            scratch
+                .instance
+                .load_pages(self.instance().memory(), &runs)?;
+        } else {
+            scratch.instance.load_memory(self.instance().memory())?;
+        }
+        scratch.synced = if source && copy {
+            self.instance_mut().writes().map(|t| t.mark())
+        } else {
+            None
+        };
         Ok(true)
     }
 }

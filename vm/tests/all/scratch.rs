@@ -143,3 +143,76 @@ fn a_dry_run_that_outgrows_its_slice_is_unfinished_not_an_out_of_fuel_answer() {
     let (outcome, _) = whole.dry_run(&eval_message(2, code), &env()).unwrap();
     assert_eq!(output(&result(outcome.result_json())), "2000001000000");
 }
+
+#[test]
+fn a_scratch_refreshed_from_what_either_side_wrote_is_the_process_byte_for_byte() {
+    let (vm, module) = vm();
+    let mut p = process();
+    // Room in the heap first, so that no dry-run below grows its copy past the process.
+    eval(
+        &mut p,
+        2,
+        "local r = string.rep('r', 8000000) r = nil collectgarbage() T = {} for i = 1, 2000 do T[i] = 'v' .. i end",
+    );
+    let mut scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    // The first refresh compares whole memories and starts tracking both sides.
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert!(scratch.same_memory_as(&p));
+    let tracked = scratch.knows_its_writes();
+    if !tracked {
+        eprintln!("this kernel does not track writes: every refresh compares whole memories");
+    }
+    let steps: [(&str, &str); 6] = [
+        ("T[5] = 'five'", "T[7] = nil collectgarbage() return #T"),
+        (
+            "for i = 1, 500 do T[i] = nil end",
+            "X = string.rep('x', 100000) return #X",
+        ),
+        (
+            "Big = string.rep('b', 3000000)",
+            "Big = nil collectgarbage() return 1",
+        ),
+        (
+            "collectgarbage()",
+            "for i = 1, 3000 do T[i] = i end return 2",
+        ),
+        ("return 1", "return 3"),
+        ("T = nil collectgarbage()", "T = {} return 4"),
+    ];
+    for (n, (real, dry_code)) in steps.iter().enumerate() {
+        let (_, back) = dry(scratch, dry_code);
+        scratch = back.expect("a clean dry-run keeps its scratch");
+        eval(&mut p, 3 + n as u64, real);
+        assert!(p.refresh_scratch(&mut scratch).unwrap());
+        assert!(
+            scratch.same_memory_as(&p),
+            "after step {n}: {real} / {dry_code}"
+        );
+        assert_eq!(scratch.knows_its_writes(), tracked);
+    }
+    // And it answers as the process does.
+    let probe = "return tostring(T and #T) .. ':' .. collectgarbage('count')";
+    let (outcome, _) = scratch.dry_run(&eval_message(20, probe), &env()).unwrap();
+    let real = p.handle(&eval_message(20, probe), &env()).unwrap();
+    assert_eq!(outcome.result_json(), real.result_json());
+}
+
+#[test]
+fn a_scratch_last_refreshed_from_a_rolled_back_process_compares_whole_memories() {
+    let (vm, module) = vm();
+    let mut p = process();
+    eval(&mut p, 2, "X = 1");
+    let mut scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    // A failing message rolls the process back onto a fresh instance: its writes since are
+    // not known to the scratch's record, so the refresh must compare everything.
+    eval(&mut p, 3, "X = 2");
+    let failed = p
+        .handle(&eval_message(4, "X = 3 error('no')"), &env())
+        .unwrap();
+    assert!(failed.error().is_some() || failed.result_json().contains("no"));
+    eval(&mut p, 5, "X = X + 10");
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert!(scratch.same_memory_as(&p));
+    assert_eq!(dry(scratch, "return X").0, "12");
+}
