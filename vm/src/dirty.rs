@@ -17,6 +17,7 @@
 #[cfg(target_os = "linux")]
 mod linux {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     const PAGE: usize = 4096;
@@ -73,11 +74,56 @@ mod linux {
 
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-    /// Write tracking of one linear memory, from its base up to `limit` bytes.
+    /// One userfaultfd and one pagemap descriptor for all trackers (a userfaultfd registers
+    /// any number of ranges): a node with hundreds of hot processes must not spend a
+    /// descriptor limit of 1,024 on them. `None` where the kernel cannot track.
+    fn descriptors() -> Option<&'static (OwnedFd, OwnedFd)> {
+        static SHARED: OnceLock<Option<(OwnedFd, OwnedFd)>> = OnceLock::new();
+        SHARED.get_or_init(open_descriptors).as_ref()
+    }
+
+    fn open_descriptors() -> Option<(OwnedFd, OwnedFd)> {
+        // SAFETY: the userfaultfd syscall takes flags only; a negative result is an error.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_userfaultfd,
+                libc::O_CLOEXEC | libc::O_NONBLOCK | UFFD_USER_MODE_ONLY,
+            )
+        };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor this function owns from here on.
+        let uffd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        let wanted = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
+        let mut api = UffdioApi {
+            api: UFFD_API,
+            features: wanted,
+            ioctls: 0,
+        };
+        // SAFETY: UFFDIO_API reads and writes a `struct uffdio_api`, which `api` is.
+        if unsafe { libc::ioctl(uffd.as_raw_fd(), UFFDIO_API, &mut api) } != 0
+            || api.features & wanted != wanted
+        {
+            return None;
+        }
+        // SAFETY: a path and flags; a negative result is an error.
+        let pm = unsafe {
+            libc::open(
+                c"/proc/self/pagemap".as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if pm < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor this function owns from here on.
+        Some((uffd, unsafe { OwnedFd::from_raw_fd(pm) }))
+    }
+
+    /// Write tracking of one linear memory, from its base up to `limit` bytes. The range
+    /// stays registered until it is unmapped (with its memory).
     pub(crate) struct WriteTracker {
-        /// Held open: closing it ends the tracking (the kernel unregisters the range).
-        _uffd: OwnedFd,
-        pagemap: OwnedFd,
         base: usize,
         limit: usize,
         id: u64,
@@ -101,30 +147,7 @@ mod linux {
             if !(base as usize).is_multiple_of(PAGE) || limit == 0 || !limit.is_multiple_of(PAGE) {
                 return None;
             }
-            // SAFETY: the userfaultfd syscall takes flags only; a negative result is an error.
-            let fd = unsafe {
-                libc::syscall(
-                    libc::SYS_userfaultfd,
-                    libc::O_CLOEXEC | libc::O_NONBLOCK | UFFD_USER_MODE_ONLY,
-                )
-            };
-            if fd < 0 {
-                return None;
-            }
-            // SAFETY: a fresh descriptor this function owns from here on.
-            let uffd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
-            let wanted = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
-            let mut api = UffdioApi {
-                api: UFFD_API,
-                features: wanted,
-                ioctls: 0,
-            };
-            // SAFETY: UFFDIO_API reads and writes a `struct uffdio_api`, which `api` is.
-            if unsafe { libc::ioctl(uffd.as_raw_fd(), UFFDIO_API, &mut api) } != 0
-                || api.features & wanted != wanted
-            {
-                return None;
-            }
+            let (uffd, _) = descriptors()?;
             let mut register = UffdioRegister {
                 start: base as u64,
                 len: limit as u64,
@@ -136,21 +159,7 @@ mod linux {
             if unsafe { libc::ioctl(uffd.as_raw_fd(), UFFDIO_REGISTER, &mut register) } != 0 {
                 return None;
             }
-            // SAFETY: a path and flags; a negative result is an error.
-            let pm = unsafe {
-                libc::open(
-                    c"/proc/self/pagemap".as_ptr(),
-                    libc::O_RDONLY | libc::O_CLOEXEC,
-                )
-            };
-            if pm < 0 {
-                return None;
-            }
-            // SAFETY: a fresh descriptor this function owns from here on.
-            let pagemap = unsafe { OwnedFd::from_raw_fd(pm) };
             Some(Self {
-                _uffd: uffd,
-                pagemap,
                 base: base as usize,
                 limit,
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -196,12 +205,14 @@ mod linux {
                     category_anyof_mask: 0,
                     return_mask: PAGE_IS_WRITTEN,
                 };
+                let Some((_, pagemap)) = descriptors() else {
+                    return Err(());
+                };
                 // SAFETY: PAGEMAP_SCAN reads `arg` and writes at most `vec_len` regions into
                 // `self.regions`, which has that many; it walks this process's own mappings
                 // in the range given, the caller's memory, and only changes their
                 // write-protection, which this tracker owns.
-                let found =
-                    unsafe { libc::ioctl(self.pagemap.as_raw_fd(), PAGEMAP_SCAN, &mut arg) };
+                let found = unsafe { libc::ioctl(pagemap.as_raw_fd(), PAGEMAP_SCAN, &mut arg) };
                 if found < 0 {
                     return Err(());
                 }
