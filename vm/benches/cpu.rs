@@ -5,7 +5,8 @@
 //! Each figure is the best of `AOS_BENCH_ROUNDS` (default 7) rounds of 500 messages.
 //! `AOS_BENCH_HEAP_MB=0,100,1000` adds a token process whose heap is grown by that many MB of
 //! strings: the mean CPU per Transfer over twice as many rounds, and the best restore of its
-//! snapshot. `AOS_BENCH_PROCESSES=100` adds the trivial Eval handed round-robin to that many
+//! snapshot, and the best dry-run read after a Transfer (refreshing the scratch, then the read).
+//! `AOS_BENCH_PROCESSES=100` adds the trivial Eval handed round-robin to that many
 //! processes: what a node serving many processes pays when each message finds its process's
 //! memory out of the caches. The `node-eval` row is the trivial Eval with the message and env a
 //! node hands a process (every message field, the spawn's and the module's tags), which cost
@@ -227,17 +228,18 @@ fn main() {
     if let Some((n, cpu)) = spread {
         println!("  trivial-eval    wasm {cpu:7.1} µs  round-robin over {n} processes");
     }
-    for (mb, transfer, restore) in at_size {
+    for (mb, transfer, restore, dry_run) in at_size {
         println!(
-            "  heap {mb:>5} MB   token-transfer wasm {transfer:7.1} µs (mean of {} rounds)   restore {restore:6.1} ms (best, CPU of all threads)",
-            rounds * 2
+            "  heap {mb:>5} MB   token-transfer wasm {transfer:7.1} µs (mean of {} rounds)   restore {restore:6.1} ms (best, CPU of all threads)   dry-run {dry_run:7.1} µs (best of {}, refresh + read)",
+            rounds * 2,
+            rounds * 20
         );
     }
 }
 
 /// A token process grown by `mb` MB of strings: CPU per Transfer, and per restore of its
 /// snapshot (taken right after growing) into a process ready for a message.
-fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64) {
+fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64, f64) {
     let env = env();
     let vm = Vm::new(VmConfig {
         cache_dir: Some(std::env::temp_dir().join("aos-bench-cache")),
@@ -281,8 +283,24 @@ fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64) {
     }
     // The mean, not the best round: a big heap's cost is mostly in the rollback-point copies
     // that come every `4 × memory` fuel, i.e. in some rounds only.
-    let (_, transfer) = rounds_of(rounds * 2, &mut slot, |s| {
+    let (_, transfer_cpu) = rounds_of(rounds * 2, &mut slot, |s| {
         black_box(p.handle(&transfer(s), &env).expect("transfer"));
     });
-    (mb, transfer, restore * 1e3)
+    // A dry-run read after each Transfer, on the scratch a node keeps: the refresh from the
+    // process (what either side wrote, or a whole-memory comparison) and the read itself.
+    let mut scratch =
+        aos_vm::Scratch::new(&vm, &module, &p.snapshot().expect("snapshot")).expect("scratch");
+    let balance = message(0, "Balance", "", &[]);
+    let mut dry_run = f64::MAX;
+    for _ in 0..rounds * 20 {
+        slot += 1;
+        black_box(p.handle(&transfer(slot), &env).expect("transfer"));
+        let start = cpu_seconds();
+        assert!(p.refresh_scratch(&mut scratch).expect("refresh"));
+        let (outcome, back) = scratch.dry_run(&balance, &env).expect("dry-run");
+        dry_run = dry_run.min(cpu_seconds() - start);
+        assert!(outcome.error().is_none(), "{}", outcome.result_json());
+        scratch = back.expect("a read keeps its scratch");
+    }
+    (mb, transfer_cpu, restore * 1e3, dry_run * 1e6)
 }

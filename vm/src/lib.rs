@@ -43,7 +43,7 @@ pub use format::{AOS_FORMAT, ModuleFormat, ModuleOptions, parse_memory_limit};
 pub use native::NativeProcess;
 pub use process::{Outcome, Process};
 pub use runtime::{Module, Vm, module_id};
-pub use scratch::{Attempt, Scratch};
+pub use scratch::{Attempt, Scratch, TRACK_WRITES_FROM};
 pub use snapshot::Snapshot;
 
 /// The committed process module (`vm/module/process.wasm`, rebuilt by `scripts/build-module`).

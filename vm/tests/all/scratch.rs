@@ -22,6 +22,9 @@ fn a_refreshed_scratch_sees_the_process_as_it_is_now_and_changes_nothing() {
     // The dry-run's change stays in the scratch until it is refreshed, never in the process.
     assert_eq!(output(&eval(&mut p, 3, "X = X + 1 return X")), "2");
     assert!(p.refresh_scratch(&mut scratch).unwrap());
+    // A small memory is compared whole: cheaper than the faults of tracking its writes.
+    assert!(p.memory_len() < aos_vm::TRACK_WRITES_FROM);
+    assert!(!scratch.knows_its_writes());
     let (seen, back) = dry(scratch, "return X");
     assert_eq!(seen, "2");
     // A Lua error returns normally: the scratch is still good.
@@ -153,6 +156,10 @@ fn a_scratch_refreshed_from_what_either_side_wrote_is_the_process_byte_for_byte(
         &mut p,
         2,
         "local r = string.rep('r', 8000000) r = nil collectgarbage() T = {} for i = 1, 2000 do T[i] = 'v' .. i end",
+    );
+    assert!(
+        p.memory_len() >= aos_vm::TRACK_WRITES_FROM,
+        "big enough to be tracked"
     );
     let mut scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
     // The first refresh compares whole memories and starts tracking both sides.
