@@ -310,5 +310,11 @@ fn heap_figures(mb: u64, rounds: usize) -> (u64, f64, f64, f64, f64) {
         scratch = back.expect("a read keeps its scratch");
     }
     let between = between / (rounds * 20) as f64;
-    (mb, transfer_cpu, restore * 1e3, dry_run * 1e6, between * 1e6)
+    (
+        mb,
+        transfer_cpu,
+        restore * 1e3,
+        dry_run * 1e6,
+        between * 1e6,
+    )
 }

@@ -93,8 +93,8 @@ impl Instance {
     }
 
     /// Replaces the memory with `bytes` (at least as long as it is now), as a dry-run scratch
-    /// is refreshed from its process.
-    pub(crate) fn load_memory(&mut self, bytes: &[u8]) -> Result<(), VmError> {
+    /// is refreshed from its process. Returns how many 4 KiB pages differed.
+    pub(crate) fn load_memory(&mut self, bytes: &[u8]) -> Result<usize, VmError> {
         let (store, memory) = self.parts();
         let page = 65536;
         let current = memory.data_size(&*store);
@@ -110,12 +110,14 @@ impl Instance {
         // which is cheaper than writing them all.
         const CHUNK: usize = 4096;
         let dst = memory.data_mut(&mut *store);
+        let mut differed = 0;
         for (d, s) in dst.chunks_mut(CHUNK).zip(bytes.chunks(CHUNK)) {
             if d != s {
                 d.copy_from_slice(s);
+                differed += 1;
             }
         }
-        Ok(())
+        Ok(differed)
     }
 
     /// The memory's write tracker (our module's instances only), made on first use; `None`

@@ -24,6 +24,10 @@ pub struct Scratch {
     /// The process's write tracker and its scan count when this scratch last became a copy
     /// of it: while they still match, the pages either side wrote since are all that differ.
     synced: Option<(u64, u64)>,
+    /// A memory below [`TRACK_WRITES_FROM`] is tracked too while the pages that change
+    /// between refreshes are few (dry-runs of an otherwise idle process), where the faults
+    /// cost less than a whole comparison.
+    few_changes: bool,
 }
 
 impl std::fmt::Debug for Scratch {
@@ -50,6 +54,7 @@ impl Scratch {
             module: module.clone(),
             instance: Instance::with_image(vm, module, &snapshot.image)?,
             synced: None,
+            few_changes: false,
         })
     }
 
@@ -128,8 +133,13 @@ pub enum Attempt {
 /// Memories from this size on are refreshed from what the kernel says either side wrote; below
 /// it, by comparing them whole. Measured (`cargo bench -p aos-vm --bench cpu`, a read after
 /// each Transfer): at 1.5 MB the comparison costs ~75 µs and the faults of tracking more; at
-/// 112 MB the comparison costs 22 ms and tracking ~0.1 ms.
+/// 112 MB the comparison costs 22 ms and tracking ~0.1 ms. A smaller memory is tracked as well
+/// while its refreshes change few pages (dry-runs of an otherwise idle process).
 pub const TRACK_WRITES_FROM: usize = 4 << 20;
+
+/// Pages changed by a refresh (either side) at or below which tracking a small memory pays:
+/// a dry-run of a read writes ~25; a token Transfer between two dry-runs ~150 more.
+const FEW_CHANGES: usize = 48;
 
 impl Process {
     /// Copies this process's state into `scratch`, if it is a scratch of the same module whose
@@ -148,7 +158,7 @@ impl Process {
         let len = self.memory_len();
         // Below this size comparing whole memories is cheaper than the page faults tracking
         // costs (each first write to a protected page faults, ~0.5-1 µs).
-        let track = len >= TRACK_WRITES_FROM;
+        let track = len >= TRACK_WRITES_FROM || scratch.few_changes;
         let before = if track {
             self.instance_mut().writes().map(|t| t.mark())
         } else {
@@ -168,13 +178,15 @@ impl Process {
                 .writes()
                 .is_some_and(|t| t.scan(scratch_len, |a, b| runs.push((a, b))).is_ok());
         let known = source && copy && before.is_some() && scratch.synced == before;
-        if known {
+        let changed = if known {
             scratch
                 .instance
                 .load_pages(self.instance().memory(), &runs)?;
+            runs.iter().map(|(a, b)| b - a).sum()
         } else {
-            scratch.instance.load_memory(self.instance().memory())?;
-        }
+            scratch.instance.load_memory(self.instance().memory())?
+        };
+        scratch.few_changes = changed <= FEW_CHANGES;
         scratch.synced = if source && copy {
             self.instance_mut().writes().map(|t| t.mark())
         } else {

@@ -22,7 +22,8 @@ fn a_refreshed_scratch_sees_the_process_as_it_is_now_and_changes_nothing() {
     // The dry-run's change stays in the scratch until it is refreshed, never in the process.
     assert_eq!(output(&eval(&mut p, 3, "X = X + 1 return X")), "2");
     assert!(p.refresh_scratch(&mut scratch).unwrap());
-    // A small memory is compared whole: cheaper than the faults of tracking its writes.
+    // A small memory is compared whole at first: with a message between two dry-runs that is
+    // cheaper than the faults of tracking its writes.
     assert!(p.memory_len() < aos_vm::TRACK_WRITES_FROM);
     assert!(!scratch.knows_its_writes());
     let (seen, back) = dry(scratch, "return X");
@@ -222,4 +223,46 @@ fn a_scratch_last_refreshed_from_a_rolled_back_process_compares_whole_memories()
     assert!(p.refresh_scratch(&mut scratch).unwrap());
     assert!(scratch.same_memory_as(&p));
     assert_eq!(dry(scratch, "return X").0, "12");
+}
+
+#[test]
+fn a_small_process_is_tracked_while_only_dry_runs_change_it_and_compared_whole_once_busy() {
+    let (vm, module) = vm();
+    let mut p = process();
+    eval(&mut p, 2, "T = {}");
+    assert!(p.memory_len() < aos_vm::TRACK_WRITES_FROM);
+    let mut scratch = Scratch::new(&vm, &module, &p.snapshot().unwrap()).unwrap();
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert!(
+        !scratch.knows_its_writes(),
+        "the first refresh compares whole memories"
+    );
+    // Reads only: few pages change, so the next refreshes copy what the kernel says changed.
+    for n in 0..3 {
+        let (_, back) = dry(scratch, "return #T");
+        scratch = back.unwrap();
+        assert!(p.refresh_scratch(&mut scratch).unwrap());
+        assert!(scratch.same_memory_as(&p));
+        if n > 0 && !scratch.knows_its_writes() {
+            eprintln!("this kernel does not track writes: every refresh compares whole memories");
+            return;
+        }
+    }
+    assert!(scratch.knows_its_writes());
+    // A message that rewrites much of the heap: still exact, and then back to comparing.
+    eval(
+        &mut p,
+        3,
+        "for i = 1, 4000 do T[i] = string.rep('x', 90) .. i end collectgarbage()",
+    );
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert!(scratch.same_memory_as(&p));
+    eval(&mut p, 4, "T[1] = 'one'");
+    assert!(p.refresh_scratch(&mut scratch).unwrap());
+    assert!(scratch.same_memory_as(&p));
+    assert!(
+        !scratch.knows_its_writes(),
+        "many changed pages: compared whole"
+    );
+    assert_eq!(dry(scratch, "return T[1] .. #T").0, "one4000");
 }
