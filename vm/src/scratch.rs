@@ -137,9 +137,14 @@ pub enum Attempt {
 /// while its refreshes change few pages (dry-runs of an otherwise idle process).
 pub const TRACK_WRITES_FROM: usize = 4 << 20;
 
-/// Pages changed by a refresh (either side) at or below which tracking a small memory pays:
+/// Pages a refresh found changed (the process's when tracked, both sides' when compared whole)
+/// at or below which tracking a small memory pays:
 /// a dry-run of a read writes ~25; a token Transfer between two dry-runs ~150 more.
 const FEW_CHANGES: usize = 48;
+
+/// Pages of a scratch left unprotected (copied at every refresh) before they are protected
+/// again: 256 KiB to copy, a few µs.
+const SCRATCH_UNPROTECTED: usize = 64;
 
 impl Process {
     /// Copies this process's state into `scratch`, if it is a scratch of the same module whose
@@ -165,24 +170,30 @@ impl Process {
             None
         };
         let mut runs = Vec::new();
-        // Each side's scan also protects its pages again: from here on, writes are seen.
+        // The process's scan protects its pages again: from here on its writes are seen.
         let source = track
             && self
                 .instance_mut()
                 .writes()
-                .is_some_and(|t| t.scan(len, |a, b| runs.push((a, b))).is_ok());
+                .is_some_and(|t| t.scan(len, true, |a, b| runs.push((a, b))).is_ok());
+        let from_source: usize = runs.iter().map(|(a, b)| b - a).sum();
+        // The scratch's pages are left unprotected, listed and copied every time: dry-runs
+        // rewrite much the same few pages, and protecting them would cost a TLB flush and a
+        // fault each time. Once too many are listed, they are protected again.
         let scratch_len = scratch.instance.memory_len();
         let copy = track
-            && scratch
-                .instance
-                .writes()
-                .is_some_and(|t| t.scan(scratch_len, |a, b| runs.push((a, b))).is_ok());
+            && scratch.instance.writes().is_some_and(|t| {
+                t.scan(scratch_len, false, |a, b| runs.push((a, b))).is_ok()
+                    && (runs.iter().map(|(a, b)| b - a).sum::<usize>() - from_source
+                        <= SCRATCH_UNPROTECTED
+                        || t.scan(scratch_len, true, |_, _| {}).is_ok())
+            });
         let known = source && copy && before.is_some() && scratch.synced == before;
         let changed = if known {
             scratch
                 .instance
                 .load_pages(self.instance().memory(), &runs)?;
-            runs.iter().map(|(a, b)| b - a).sum()
+            from_source
         } else {
             scratch.instance.load_memory(self.instance().memory())?
         };
