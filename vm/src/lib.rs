@@ -18,7 +18,8 @@
 //!
 //! Crates beyond the design card: `zstd` (format-1 snapshots, still read), `lz4_flex` (format-2
 //! snapshot chunks: decodes several times faster than zstd, which restore time is made of) and
-//! `libc` (`madvise` for huge pages, Linux only).
+//! `libc` (`madvise` for huge pages; userfaultfd and `PAGEMAP_SCAN` to learn which pages a
+//! dry-run's copy and its process wrote, `dirty.rs`; Linux only).
 
 mod aos_abi;
 mod config;
