@@ -146,11 +146,16 @@ impl Instance {
             )));
         }
         memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
+        // Only pages that differ are written: a page written here is left writable in the
+        // scratch and listed again at the next refresh, so writing equal pages would keep
+        // every page ever listed on the list.
         let dst = memory.data_mut(&mut *store);
         for &(first, end) in runs {
-            let (a, b) = (first * 4096, (end * 4096).min(bytes.len()));
-            if a < b {
-                dst[a..b].copy_from_slice(&bytes[a..b]);
+            for page in first..end {
+                let (a, b) = (page * 4096, ((page + 1) * 4096).min(bytes.len()));
+                if a < b && dst[a..b] != bytes[a..b] {
+                    dst[a..b].copy_from_slice(&bytes[a..b]);
+                }
             }
         }
         Ok(())

@@ -137,3 +137,68 @@ async fn each_dry_run_sees_the_current_state_and_none_sees_another_dry_runs_chan
     assert_eq!(crate::support::output(&dry("return X").await), "2");
     assert_eq!(node.eval_ok(&me, &process, "X").await, "2");
 }
+
+/// A process of more than 4 MiB has its dry-run copy refreshed from the pages the kernel says
+/// either side wrote (issue 16): with messages and dry-runs interleaved, each dry-run still sees
+/// the process exactly as it is, and nothing a dry-run wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_of_a_big_process_between_its_messages_see_each_message_and_no_dry_run() {
+    let node = TestNode::start().await;
+    let me = Ed25519Signer::from_secret([73; 32]);
+    let process = node.spawn(&me, "big").await;
+    node.eval_ok(
+        &me,
+        &process,
+        // Room in the heap first, so that the dry-runs below need no more memory than the
+        // process has (a copy that outgrew it is replaced, not refreshed).
+        "local r = string.rep('r', 4 * 1024 * 1024) r = nil collectgarbage() \
+         Big = string.rep('b', 6 * 1024 * 1024) T = {} X = 0 \
+         Wide = {} for k = 1, 200000 do Wide[k] = k end return #Big",
+    )
+    .await;
+    let url = format!("{}/cu/dry-run?process-id={process}", node.url);
+    for i in 1..=6 {
+        // The message also writes pages of `Wide` that no dry-run and no earlier message wrote:
+        // only the process's record of what it wrote can bring those into the copy.
+        node.eval_ok(
+            &me,
+            &process,
+            &format!(
+                "X = X + 1 T[{i}] = string.rep('t', 5000) \
+                 for j = {i} - 1, 199, 6 do Wide[500 + 1000 * j] = 501 + 1000 * j end"
+            ),
+        )
+        .await;
+        // Each dry-run changes state all over its copy: none of it may reach the next one.
+        let body = json!({
+            "Owner": me.address(),
+            "Tags": [{"name": "Action", "value": "Eval"}],
+            // `Wide` is spread over pages no message writes: only the copy's own record of
+            // what it wrote can undo these.
+            "Data": "local s = 0 for k = 1, #Wide, 1000 do s = s + Wide[k] Wide[k] = -1 end \
+                     local m = 0 for k = 500, #Wide, 1000 do m = m + Wide[k] end \
+                     local seen = X .. ':' .. #T .. ':' .. tostring(Dry) .. ':' .. s .. ':' .. m \
+                     X = -1 Dry = true for j = 1, 10 do T[#T + 1] = string.rep('d', 3000) end \
+                     return seen",
+        });
+        let answer: serde_json::Value = node
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            crate::support::output(&answer),
+            format!(
+                "{i}:{i}:nil:19900200:{}",
+                20_000_000 + 34 * i.min(2) + 33 * (i.max(2) - 2)
+            ),
+            "{answer}"
+        );
+    }
+    assert_eq!(node.eval_ok(&me, &process, "X .. ':' .. #T").await, "6:6");
+}
