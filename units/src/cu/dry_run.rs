@@ -27,7 +27,7 @@ impl ComputeUnit {
         let last = self.last_slot(process).await?;
         let slot = self.evaluate_through(process, last).await?;
         let (copy, record, env) = Self::dry_run_copy(&slot).await?;
-        let copy = match copy {
+        let (copy, record, env) = match copy {
             // A warm scratch first runs the dry-run here, on this worker, within a slice of
             // fuel too short to hold the worker up (most reads need a tenth of it): that saves
             // the hand-off to the blocking pool and back, a large part of a small dry-run's
@@ -49,7 +49,6 @@ impl ComputeUnit {
             }
             snapshot => (snapshot, record, env),
         };
-        let (copy, record, env) = copy;
         let vm = self.inner.vm.clone();
         let (outcome, back) = tokio::task::spawn_blocking(move || {
             let scratch = match copy {
