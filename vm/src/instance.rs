@@ -95,16 +95,8 @@ impl Instance {
     /// Replaces the memory with `bytes` (at least as long as it is now), as a dry-run scratch
     /// is refreshed from its process. Returns how many 4 KiB pages differed.
     pub(crate) fn load_memory(&mut self, bytes: &[u8]) -> Result<usize, VmError> {
+        self.grow_to(bytes.len())?;
         let (store, memory) = self.parts();
-        let page = 65536;
-        let current = memory.data_size(&*store);
-        if bytes.len() < current || !bytes.len().is_multiple_of(page) {
-            return Err(VmError::Snapshot(format!(
-                "memory of {} bytes cannot replace {current}",
-                bytes.len()
-            )));
-        }
-        memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
         // A scratch differs from its process only where its last dry-run wrote and where the
         // process moved since: comparing reads both, but writes only the pages that differ,
         // which is cheaper than writing them all.
@@ -136,16 +128,8 @@ impl Instance {
         bytes: &[u8],
         runs: &[(usize, usize)],
     ) -> Result<(), VmError> {
+        self.grow_to(bytes.len())?;
         let (store, memory) = self.parts();
-        let page = 65536;
-        let current = memory.data_size(&*store);
-        if bytes.len() < current || !bytes.len().is_multiple_of(page) {
-            return Err(VmError::Snapshot(format!(
-                "memory of {} bytes cannot replace {current}",
-                bytes.len()
-            )));
-        }
-        memory.grow(&mut *store, ((bytes.len() - current) / page) as u64)?;
         // Only pages that differ are written: a page written here is left writable in the
         // scratch and listed again at the next refresh, so writing equal pages would keep
         // every page ever listed on the list.
@@ -167,17 +151,24 @@ impl Instance {
         buffer.extend_from_slice(self.memory());
     }
 
-    fn load_image(&mut self, image: &Image) -> Result<(), VmError> {
+    /// Grows the memory to `len` bytes (whole wasm pages, not less than it is) before it is
+    /// replaced; returns the length it had.
+    fn grow_to(&mut self, len: usize) -> Result<usize, VmError> {
         let (store, memory) = self.parts();
         let page = 65536;
         let current = memory.data_size(&*store);
-        let len = image.len();
         if len < current || !len.is_multiple_of(page) {
             return Err(VmError::Snapshot(format!(
                 "memory of {len} bytes cannot replace {current}"
             )));
         }
         memory.grow(&mut *store, ((len - current) / page) as u64)?;
+        Ok(current)
+    }
+
+    fn load_image(&mut self, image: &Image) -> Result<(), VmError> {
+        let current = self.grow_to(image.len())?;
+        let (store, memory) = self.parts();
         // What was grown is zero already: the image skips its zero chunks there.
         image.write_into(memory.data_mut(&mut *store), current)
     }
