@@ -76,6 +76,29 @@ async fn looping_dry_runs_do_not_hold_up_the_owners_eval() {
     assert_eq!(node.eval_ok(&me, &process, "1 + 1").await, "2");
 }
 
+/// A dry-run of `code` as an Eval from `me`, and its answer.
+async fn dry_eval(
+    node: &TestNode,
+    process: &str,
+    me: &Ed25519Signer,
+    code: String,
+) -> serde_json::Value {
+    let body = json!({
+        "Owner": me.address(),
+        "Tags": [{"name": "Action", "value": "Eval"}],
+        "Data": code,
+    });
+    node.http
+        .post(format!("{}/cu/dry-run?process-id={process}", node.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Dry-runs reuse a scratch copy of the process between them (issue 16): each must still see the
 /// process as it is at that moment, never what an earlier dry-run changed in the copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,29 +106,7 @@ async fn each_dry_run_sees_the_current_state_and_none_sees_another_dry_runs_chan
     let node = TestNode::start_with(|config| config.vm.fuel_per_dry_run = 50_000_000).await;
     let me = Ed25519Signer::from_secret([72; 32]);
     let process = node.spawn(&me, "reader").await;
-    let dry = |code: &'static str| {
-        let (http, url) = (
-            node.http.clone(),
-            format!("{}/cu/dry-run?process-id={process}", node.url),
-        );
-        let body = json!({
-            "Owner": me.address(),
-            "Tags": [{"name": "Action", "value": "Eval"}],
-            "Data": code,
-        });
-        async move {
-            let answer: serde_json::Value = http
-                .post(&url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer
-        }
-    };
+    let dry = |code: &'static str| dry_eval(&node, &process, &me, code.to_owned());
     node.eval_ok(&me, &process, "X = 1").await;
     for _ in 0..3 {
         assert_eq!(
@@ -156,7 +157,6 @@ async fn dry_runs_of_a_big_process_between_its_messages_see_each_message_and_no_
          Wide = {} for k = 1, 200000 do Wide[k] = k end return #Big",
     )
     .await;
-    let url = format!("{}/cu/dry-run?process-id={process}", node.url);
     for i in 1..=6 {
         // The message also writes pages of `Wide` that no dry-run and no earlier message wrote:
         // only the process's record of what it wrote can bring those into the copy.
@@ -170,27 +170,20 @@ async fn dry_runs_of_a_big_process_between_its_messages_see_each_message_and_no_
         )
         .await;
         // Each dry-run changes state all over its copy: none of it may reach the next one.
-        let body = json!({
-            "Owner": me.address(),
-            "Tags": [{"name": "Action", "value": "Eval"}],
-            // `Wide` is spread over pages no message writes: only the copy's own record of
-            // what it wrote can undo these.
-            "Data": "local s = 0 for k = 1, #Wide, 1000 do s = s + Wide[k] Wide[k] = -1 end \
-                     local m = 0 for k = 500, #Wide, 1000 do m = m + Wide[k] end \
-                     local seen = X .. ':' .. #T .. ':' .. tostring(Dry) .. ':' .. s .. ':' .. m \
-                     X = -1 Dry = true for j = 1, 10 do T[#T + 1] = string.rep('d', 3000) end \
-                     return seen",
-        });
-        let answer: serde_json::Value = node
-            .http
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        // `Wide` is spread over pages no message writes: only the copy's own record of what
+        // it wrote can undo these.
+        let answer = dry_eval(
+            &node,
+            &process,
+            &me,
+            "local s = 0 for k = 1, #Wide, 1000 do s = s + Wide[k] Wide[k] = -1 end \
+             local m = 0 for k = 500, #Wide, 1000 do m = m + Wide[k] end \
+             local seen = X .. ':' .. #T .. ':' .. tostring(Dry) .. ':' .. s .. ':' .. m \
+             X = -1 Dry = true for j = 1, 10 do T[#T + 1] = string.rep('d', 3000) end \
+             return seen"
+                .to_owned(),
+        )
+        .await;
         assert_eq!(
             crate::support::output(&answer),
             format!(
