@@ -98,12 +98,22 @@ function ao.normalize(msg)
     array = list
   end
   local map, titled = {}, {}
-  for _, tag in ipairs(array) do
-    local name = ao.normalizeTag(tag.name)
+  -- The walk `ipairs` makes, without a call per tag; `rawget` only when `msg` has a metatable.
+  local normalizeTag, plain = ao.normalizeTag, getmetatable(msg) == nil
+  for i = 1, math.huge do
+    local tag = array[i]
+    if tag == nil then break end
+    local name = normalizeTag(tag.name)
     local value = tag.value
-    titled[#titled + 1] = { name = name, value = value }
+    titled[i] = { name = name, value = value }
     if map[name] == nil then map[name] = value end
-    if not NON_EXTRACTABLE[name] and rawget(msg, name) == nil then msg[name] = value end
+    if not NON_EXTRACTABLE[name] then
+      if plain then
+        if msg[name] == nil then msg[name] = value end
+      elseif rawget(msg, name) == nil then
+        msg[name] = value
+      end
+    end
   end
   msg.Tags, msg.TagArray = map, titled
   if map.Cron ~= nil and msg.Cron ~= true then msg.Cron = map.Cron == "true" or map.Cron == true end

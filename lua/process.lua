@@ -38,10 +38,12 @@ assignment.init(ao)
 local function color(name) return (Colors and Colors[name]) or "" end
 
 --- The prompt the shell shows; a process may redefine it.
+-- Built with every message's output: the colours are looked up once, not through `color`.
 function Prompt()
-  return color("green") .. Name .. color("gray") .. "@" .. color("blue") .. "aos-" .. process._version
-    .. color("gray") .. "[Inbox:" .. color("red") .. tostring(#Inbox) .. color("gray") .. "]"
-    .. color("reset") .. "> "
+  local c = Colors or {}
+  local gray = c.gray or ""
+  return (c.green or "") .. Name .. gray .. "@" .. (c.blue or "") .. "aos-" .. process._version
+    .. gray .. "[Inbox:" .. (c.red or "") .. #Inbox .. gray .. "]" .. (c.reset or "") .. "> "
 end
 
 function Version()
