@@ -176,11 +176,60 @@ pub fn error_result(message: &str) -> Json {
 /// `fuel_used`, when the runtime meters work, is asked once the handlers are done and its answer
 /// becomes the result's `GasUsed`.
 pub fn handle(lua: &Lua, msg: &[u8], env: &[u8], fuel_used: Option<&dyn Fn() -> u64>) -> Json {
-    let mut result = handle_unmetered(lua, msg, env);
+    let mut result = match run_message(lua, msg, env) {
+        Ok(value) => match result::to_json(lua, &value) {
+            Ok(json) => normalise(json),
+            Err(e) => error_result(&e),
+        },
+        Err(failed) => failed,
+    };
     if let (Some(fuel_used), Json::Object(map)) = (fuel_used, &mut result) {
         map.insert("GasUsed".into(), Json::from(fuel_used()));
     }
     result
+}
+
+/// [`handle`]'s result as JSON bytes (`serde_json::to_vec` of it), and whether it is an error
+/// ([`is_error`]). The result table is written straight to bytes: a result's strings then cost
+/// no allocation each, which was most of reading a result.
+pub fn handle_to_bytes(
+    lua: &Lua,
+    msg: &[u8],
+    env: &[u8],
+    fuel_used: Option<&dyn Fn() -> u64>,
+) -> (Vec<u8>, bool) {
+    let value = match run_message(lua, msg, env) {
+        Ok(value) => value,
+        Err(failed) => return json_bytes(failed, fuel_used),
+    };
+    let mut object = match result::object(lua, &value) {
+        Ok(Some(object)) => object,
+        // Not an object: `normalise` answers it (with an error result).
+        Ok(None) => match result::to_json(lua, &value) {
+            Ok(json) => return json_bytes(normalise(json), fuel_used),
+            Err(e) => return json_bytes(error_result(&e), fuel_used),
+        },
+        Err(e) => return json_bytes(error_result(&e), fuel_used),
+    };
+    // `normalise`: the lists are JSON arrays even when the library left them empty.
+    for key in LISTS {
+        if !object.get(key).is_some_and(|v| v.starts_with(b"[")) {
+            object.set(key, b"[]");
+        }
+    }
+    if let Some(fuel_used) = fuel_used {
+        object.set("GasUsed", fuel_used().to_string().as_bytes());
+    }
+    let failed = object.get("Error").is_some_and(|v| v != b"null");
+    (object.into_bytes(), failed)
+}
+
+fn json_bytes(mut result: Json, fuel_used: Option<&dyn Fn() -> u64>) -> (Vec<u8>, bool) {
+    if let (Some(fuel_used), Json::Object(map)) = (fuel_used, &mut result) {
+        map.insert("GasUsed".into(), Json::from(fuel_used()));
+    }
+    let failed = is_error(&result);
+    (serde_json::to_vec(&result).unwrap_or_default(), failed)
 }
 
 /// Whether a result reports an error (its state change must be rolled back): the one place that
@@ -190,12 +239,12 @@ pub fn is_error(result: &Json) -> bool {
     !matches!(result.get("Error"), None | Some(Json::Null))
 }
 
-fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
-    let msg: Json =
-        match serde_json::from_slice(msg).and_then(|msg| remember_env(env).map(|()| msg)) {
-            Ok(msg) => msg,
-            Err(e) => return error_result(&format!("input is not JSON: {e}")),
-        };
+/// The message through `handle` of the library: the table it returned, or the result of a
+/// message that failed before or inside it.
+fn run_message(lua: &Lua, msg: &[u8], env: &[u8]) -> Result<Value, Json> {
+    let msg: Json = serde_json::from_slice(msg)
+        .and_then(|msg| remember_env(env).map(|()| msg))
+        .map_err(|e| error_result(&format!("input is not JSON: {e}")))?;
     let timestamp = match msg.get("Timestamp") {
         Some(Json::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Json::String(s)) => s.parse().unwrap_or(0),
@@ -209,10 +258,7 @@ fn handle_unmetered(lua: &Lua, msg: &[u8], env: &[u8]) -> Json {
         .unwrap_or("");
     let seed = fnv1a(seed_source.as_bytes());
     sqlite_vfs::begin_message(seed as u64);
-    match run_handle(lua, &msg, seed) {
-        Ok(result) => normalise(result),
-        Err(e) => error_result(&error_text(&e)),
-    }
+    run_handle(lua, &msg, seed).map_err(|e| error_result(&error_text(&e)))
 }
 
 /// Makes `env` the remembered env, parsing it only when it differs from the last one.
@@ -238,7 +284,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         && a_words.zip(b_words).all(|(x, y)| word(x) == word(y))
 }
 
-fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Json> {
+fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Value> {
     let math: Table = lua.globals().get("math")?;
     math.get::<Function>("randomseed")?.call::<()>(seed)?;
     let (msg, env) = ENV.with_borrow(|remembered| {
@@ -246,16 +292,18 @@ fn run_handle(lua: &Lua, msg: &Json, seed: i64) -> mlua::Result<Json> {
         to_lua::pair(lua, msg, env)
     })?;
     let handle: Function = lua.named_registry_value("aos.handle")?;
-    let result: Value = handle.call((msg, env))?;
-    result::to_json(lua, &result).map_err(mlua::Error::runtime)
+    handle.call((msg, env))
 }
+
+/// The lists of a result, JSON arrays even when the library wrote them as empty tables.
+const LISTS: [&str; 3] = ["Messages", "Spawns", "Assignments"];
 
 /// Lists the library writes as empty tables must still be JSON arrays.
 fn normalise(mut result: Json) -> Json {
     let Json::Object(map) = &mut result else {
         return error_result("the process returned no result table");
     };
-    for key in ["Messages", "Spawns", "Assignments"] {
+    for key in LISTS {
         if !matches!(map.get(key), Some(Json::Array(_))) {
             map.insert(key.into(), Json::Array(Vec::new()));
         }
@@ -329,4 +377,52 @@ fn fnv1a(bytes: &[u8]) -> i64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash as i64
+}
+
+#[cfg(test)]
+#[test]
+fn results_as_bytes_are_the_result_objects_serialised() {
+    // A library whose `handle` answers each case's table: the shapes `normalise`, `GasUsed` and
+    // `is_error` deal with, and results that are not objects or cannot be read.
+    let library = [(
+        "process",
+        r#"
+        local cycle = {}
+        cycle.self = cycle
+        local cases = {
+          { Output = { data = "x", prompt = "> " }, Messages = {}, Spawns = {}, Assignments = {} },
+          { Messages = { { Target = "a", Tags = { { name = "n", value = "v" } }, Data = "" } },
+            Assignments = "not a list", Output = "" },
+          { Error = "boom", Messages = {} },
+          { Error = false },
+          { Error = print },
+          { Error = 0/0 },
+          { GasUsed = 5, Output = { data = "ÿ" } },
+          { [2] = "int", ["2"] = "text", Messages = { 1, 2 } },
+          42,
+          { 1, 2 },
+          { Output = cycle },
+        }
+        return { handle = function(msg) return cases[msg.Case] end }
+        "#,
+    )];
+    std::thread::spawn(move || {
+        let lua = build_state(64 << 20, &library).unwrap();
+        let fuel = || 7;
+        for case in 1..=11 {
+            let msg = format!(r#"{{"Case": {case}}}"#);
+            let json = handle(&lua, msg.as_bytes(), b"{}", Some(&fuel));
+            let (bytes, failed) = handle_to_bytes(&lua, msg.as_bytes(), b"{}", Some(&fuel));
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                serde_json::to_string(&json).unwrap(),
+                "case {case}"
+            );
+            assert_eq!(failed, is_error(&json), "case {case}");
+        }
+        let (bytes, failed) = handle_to_bytes(&lua, b"not json", b"{}", None);
+        assert!(failed && String::from_utf8_lossy(&bytes).contains("input is not JSON"));
+    })
+    .join()
+    .unwrap();
 }

@@ -104,12 +104,15 @@ pub unsafe extern "C" fn aos_handle(msg: *mut u8, msg_len: u32, env: *mut u8, en
     let (msg, env) = unsafe { (take_input(msg, msg_len), take_input(env, env_len)) };
     // SAFETY: a plain host function without arguments or memory access.
     let meter = || unsafe { fuel_used() };
-    let result = LUA.with(|cell| match cell.borrow().as_ref() {
-        Some(lua) => aos_vm_glue::handle(lua, &msg, &env, Some(&meter)),
-        None => aos_vm_glue::error_result("the process is not initialised"),
+    let (result, failed) = LUA.with(|cell| match cell.borrow().as_ref() {
+        Some(lua) => aos_vm_glue::handle_to_bytes(lua, &msg, &env, Some(&meter)),
+        None => {
+            let result = aos_vm_glue::error_result("the process is not initialised");
+            (serde_json::to_vec(&result).unwrap_or_default(), true)
+        }
     });
-    let flag = if aos_vm_glue::is_error(&result) { ERROR_FLAG } else { 0 };
-    packed(&serde_json::to_vec(&result).unwrap_or_default()) | flag
+    let flag = if failed { ERROR_FLAG } else { 0 };
+    packed(&result) | flag
 }
 
 /// # Safety
