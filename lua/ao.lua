@@ -141,17 +141,31 @@ end
 --- Data, Anchor or Tags becomes a tag (sorted by name), then the explicit Tags.
 local NOT_TAGS = { Target = true, Data = true, Anchor = true, Tags = true, From = true }
 
+-- `tostring` as the library found it, and the strings' metatable: while the global is still that
+-- function and strings have no `__tostring`, a string is its own text, with no call to make.
+local builtin_tostring = tostring
+local STRINGS = getmetatable("")
+
 local function build(msg, ref)
   local tags = {}
-  local names = {}
+  local names, n = {}, 0
   for k, v in pairs(msg) do
-    if type(k) == "string" and not NOT_TAGS[k]
-      and type(v) ~= "function" and type(v) ~= "table" then
-      names[#names + 1] = k
+    if type(k) == "string" and not NOT_TAGS[k] then
+      local kind = type(v)
+      if kind ~= "function" and kind ~= "table" then
+        n = n + 1
+        names[n] = k
+      end
     end
   end
   table.sort(names)
-  for _, k in ipairs(names) do tags[#tags + 1] = { name = k, value = tostring(msg[k]) } end
+  local plain = tostring == builtin_tostring and STRINGS.__tostring == nil
+  for i = 1, n do
+    local k = names[i]
+    local v = msg[k]
+    if not (plain and type(v) == "string") then v = tostring(v) end
+    tags[i] = { name = k, value = v }
+  end
   if type(msg.Tags) == "table" then
     if #msg.Tags > 0 then
       for _, tag in ipairs(msg.Tags) do tags[#tags + 1] = { name = tag.name, value = tostring(tag.value) } end

@@ -72,4 +72,30 @@ test("patch@1.0 sends become the result's Patches, not Messages", function()
   eq(eval("return 1").Patches, nil)
 end)
 
+test("field tags are sorted texts of the values; a process's own tostring still makes them", function()
+  local r = eval("return Send({ Target = 'T', Zed = 'z', Count = 3, Flag = true, Ratio = 0.5 })")
+  eq(r.Messages[1].Tags, {
+    { name = "Count", value = "3" }, { name = "Flag", value = "true" },
+    { name = "Ratio", value = "0.5" }, { name = "Zed", value = "z" },
+    { name = "Reference", value = tag(r.Messages[1], "Reference") },
+  })
+  r = eval([[
+    local builtin = tostring
+    tostring = function(v) return "<" .. builtin(v) .. ">" end
+    local ok, err = pcall(Send, { Target = 'T', Word = 'w', N = 1 })
+    tostring = builtin
+    assert(ok, err)
+  ]])
+  eq(tag(r.Messages[1], "Word"), "<w>")
+  eq(tag(r.Messages[1], "N"), "<1>")
+  r = eval([[
+    local strings = getmetatable("")
+    strings.__tostring = function(s) return "[" .. #s .. "]" end
+    local ok, err = pcall(Send, { Target = 'T', Word = 'four' })
+    strings.__tostring = nil
+    assert(ok, err)
+  ]])
+  eq(tag(r.Messages[1], "Word"), "[4]")
+end)
+
 return finish()
