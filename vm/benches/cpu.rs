@@ -9,7 +9,8 @@
 //! with the mean cost of those Transfers (the process's writes are tracked for the dry-runs).
 //! `AOS_BENCH_PROCESSES=100` adds the trivial Eval handed round-robin to that many
 //! processes: what a node serving many processes pays when each message finds its process's
-//! memory out of the caches. The `node-eval` row is the trivial Eval with the message and env a
+//! memory out of the caches. The `statement-eval` row is an Eval of an assignment (what a shell
+//! user mostly types). The `node-eval` row is the trivial Eval with the message and env a
 //! node hands a process (every message field, the spawn's and the module's tags), which cost
 //! more to bring into Lua than the other rows' minimal ones.
 
@@ -165,6 +166,18 @@ fn main() {
     let native_eval = best_of(rounds, &mut slot, |s| {
         black_box(native.handle(&eval(s), &env));
     });
+    // What a shell user mostly types: a statement, which `return <code>` cannot compile.
+    let statement = |slot| message(slot, "Eval", "N = (N or 0) + 1", &[]);
+    let gas_statement = wasm
+        .handle(&statement(4), &env)
+        .expect("statement")
+        .gas_used();
+    let wasm_statement = best_of(rounds, &mut slot, |s| {
+        black_box(wasm.handle(&statement(s), &env).expect("statement"));
+    });
+    let native_statement = best_of(rounds, &mut slot, |s| {
+        black_box(native.handle(&statement(s), &env));
+    });
     let wasm_transfer = best_of(rounds, &mut slot, |s| {
         black_box(wasm.handle(&transfer(s), &env).expect("transfer"));
     });
@@ -217,6 +230,10 @@ fn main() {
     println!(
         "  trivial-eval    wasm {wasm_eval:7.1} µs  native {native_eval:6.1} µs  ratio {:.2}  fuel {gas_eval}",
         wasm_eval / native_eval
+    );
+    println!(
+        "  statement-eval  wasm {wasm_statement:7.1} µs  native {native_statement:6.1} µs  ratio {:.2}  fuel {gas_statement}",
+        wasm_statement / native_statement
     );
     println!(
         "  token-transfer  wasm {wasm_transfer:7.1} µs  native {native_transfer:6.1} µs  ratio {:.2}  fuel {gas_transfer}",
