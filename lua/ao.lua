@@ -146,7 +146,11 @@ local NOT_TAGS = { Target = true, Data = true, Anchor = true, Tags = true, From 
 local builtin_tostring = tostring
 local STRINGS = getmetatable("")
 
-local function build(msg, ref)
+-- The same loop in native code (vm/glue/src/outbox.rs), for a message it can be sure of: no
+-- metatable (so `pairs` is `next`), the library's `tostring`. It answers nil for the rest.
+local native_field_tags = require('aos.outbox').fieldTags
+
+local function field_tags(msg, plain)
   local tags = {}
   local names, n = {}, 0
   for k, v in pairs(msg) do
@@ -159,13 +163,19 @@ local function build(msg, ref)
     end
   end
   table.sort(names)
-  local plain = tostring == builtin_tostring and STRINGS.__tostring == nil
   for i = 1, n do
     local k = names[i]
     local v = msg[k]
     if not (plain and type(v) == "string") then v = tostring(v) end
     tags[i] = { name = k, value = v }
   end
+  return tags
+end
+
+local function build(msg, ref)
+  local plain = tostring == builtin_tostring and STRINGS.__tostring == nil
+  local tags = plain and getmetatable(msg) == nil and native_field_tags(msg, NOT_TAGS) or nil
+  if tags == nil then tags = field_tags(msg, plain) end
   if type(msg.Tags) == "table" then
     if #msg.Tags > 0 then
       for _, tag in ipairs(msg.Tags) do tags[#tags + 1] = { name = tag.name, value = tostring(tag.value) } end

@@ -98,4 +98,14 @@ test("field tags are sorted texts of the values; a process's own tostring still 
   eq(tag(r.Messages[1], "Word"), "[4]")
 end)
 
+test("a message with a metatable is read through it: __pairs and __index decide its fields", function()
+  local r = eval([[
+    local fields = { Target = 'T', Shown = 'yes' }
+    Send(setmetatable({ Target = 'T', Hidden = 'no' },
+      { __pairs = function() return next, fields, nil end, __index = fields }))
+  ]])
+  eq(tag(r.Messages[1], "Shown"), "yes")
+  eq(tag(r.Messages[1], "Hidden"), nil)
+end)
+
 return finish()

@@ -19,6 +19,7 @@ pub mod isaac;
 pub mod json;
 pub mod morus;
 pub mod norx;
+pub mod outbox;
 pub mod result;
 pub mod sqlite;
 mod sqlite_vfs;
@@ -127,7 +128,7 @@ pub fn build_state(memory_limit: usize, library: &[(&str, &str)]) -> mlua::Resul
 
 /// The native libraries: `bit32` (global and module), `lsqlite3`, the native halves of `json`
 /// and `.crypto` (`aos.json`, `aos.crypto`), which `lua/json.lua` and `lua/crypto.lua` wrap, and
-/// `aos.decimal` (balance-string sums for `lua/utils.lua`).
+/// `aos.decimal` (balance-string sums for `lua/utils.lua`) and `aos.outbox` (`ao.send`'s tags).
 fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::Result<()> {
     let loaded: Table = package.get("loaded")?;
     let bit32 = bit32::create(lua)?;
@@ -137,6 +138,7 @@ fn install_batteries(lua: &Lua, package: &Table, memory_limit: usize) -> mlua::R
     loaded.set("aos.json", json::create(lua)?)?;
     loaded.set("aos.crypto", crypto::create(lua)?)?;
     loaded.set("aos.decimal", decimal::create(lua)?)?;
+    loaded.set("aos.outbox", outbox::create(lua)?)?;
     // SQLite's pages are not Lua's: they get a share of the memory beside the Lua heap.
     let sqlite = sqlite::create(lua, (memory_limit / 4) as i64)?;
     loaded.set("lsqlite3", sqlite.clone())?;
