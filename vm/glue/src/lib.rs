@@ -178,17 +178,11 @@ pub fn error_result(message: &str) -> Json {
 /// `fuel_used`, when the runtime meters work, is asked once the handlers are done and its answer
 /// becomes the result's `GasUsed`.
 pub fn handle(lua: &Lua, msg: &[u8], env: &[u8], fuel_used: Option<&dyn Fn() -> u64>) -> Json {
-    let mut result = match run_message(lua, msg, env) {
-        Ok(value) => match result::to_json(lua, &value) {
-            Ok(json) => normalise(json),
-            Err(e) => error_result(&e),
-        },
+    let result = match run_message(lua, msg, env) {
+        Ok(value) => tree_result(lua, &value),
         Err(failed) => failed,
     };
-    if let (Some(fuel_used), Json::Object(map)) = (fuel_used, &mut result) {
-        map.insert("GasUsed".into(), Json::from(fuel_used()));
-    }
-    result
+    with_gas(result, fuel_used)
 }
 
 /// [`handle`]'s result as JSON bytes (`serde_json::to_vec` of it), and whether it is an error
@@ -202,16 +196,13 @@ pub fn handle_to_bytes(
 ) -> (Vec<u8>, bool) {
     let value = match run_message(lua, msg, env) {
         Ok(value) => value,
-        Err(failed) => return json_bytes(failed, fuel_used),
+        Err(failed) => return json_bytes(with_gas(failed, fuel_used)),
     };
     let mut object = match result::object(lua, &value) {
         Ok(Some(object)) => object,
-        // Not an object: `normalise` answers it (with an error result).
-        Ok(None) => match result::to_json(lua, &value) {
-            Ok(json) => return json_bytes(normalise(json), fuel_used),
-            Err(e) => return json_bytes(error_result(&e), fuel_used),
-        },
-        Err(e) => return json_bytes(error_result(&e), fuel_used),
+        // Not an object: the tree path answers it (with an error result).
+        Ok(None) => return json_bytes(with_gas(tree_result(lua, &value), fuel_used)),
+        Err(e) => return json_bytes(with_gas(error_result(&e), fuel_used)),
     };
     // `normalise`: the lists are JSON arrays even when the library left them empty.
     for key in LISTS {
@@ -226,12 +217,27 @@ pub fn handle_to_bytes(
     (object.into_bytes(), failed)
 }
 
-fn json_bytes(mut result: Json, fuel_used: Option<&dyn Fn() -> u64>) -> (Vec<u8>, bool) {
+/// The result table through a `serde_json::Value` tree, normalised.
+fn tree_result(lua: &Lua, value: &Value) -> Json {
+    match result::to_json(lua, value) {
+        Ok(json) => normalise(json),
+        Err(e) => error_result(&e),
+    }
+}
+
+/// `result` with the fuel used so far as its `GasUsed`, when the runtime meters work.
+fn with_gas(mut result: Json, fuel_used: Option<&dyn Fn() -> u64>) -> Json {
     if let (Some(fuel_used), Json::Object(map)) = (fuel_used, &mut result) {
         map.insert("GasUsed".into(), Json::from(fuel_used()));
     }
-    let failed = is_error(&result);
-    (serde_json::to_vec(&result).unwrap_or_default(), failed)
+    result
+}
+
+fn json_bytes(result: Json) -> (Vec<u8>, bool) {
+    (
+        serde_json::to_vec(&result).unwrap_or_default(),
+        is_error(&result),
+    )
 }
 
 /// Whether a result reports an error (its state change must be rolled back): the one place that
@@ -380,6 +386,25 @@ fn fnv1a(bytes: &[u8]) -> i64 {
     }
     hash as i64
 }
+
+/// For tests: a Lua function dumping a value with each table walked by `next` (raw order) and
+/// each value's exact type, so that tables alike down to how they were built give the same text.
+#[cfg(test)]
+pub(crate) const LAYOUT_DUMP: &str = r#"
+    local function dump(v)
+      if type(v) ~= "table" then
+        return math.type(v) or type(v) .. ":" .. tostring(v)
+      end
+      assert(getmetatable(v) == nil, "a metatable")
+      local out, k, x = {"{#" .. rawlen(v) .. " "}, next(v)
+      while k ~= nil do
+        out[#out + 1] = tostring(k) .. "=" .. dump(x) .. ","
+        k, x = next(v, k)
+      end
+      return table.concat(out) .. "}"
+    end
+    return function(v) return dump(v) end
+"#;
 
 #[cfg(test)]
 #[test]

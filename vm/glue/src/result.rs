@@ -94,17 +94,11 @@ unsafe fn table(state: *mut ffi::lua_State, index: c_int, depth: usize) -> Resul
         let mut map = Map::new();
         ffi::lua_pushnil(state);
         while ffi::lua_next(state, index) != 0 {
-            let key = match ffi::lua_type(state, -2) {
-                ffi::LUA_TSTRING => lossy(string_at(state, -2)),
-                ffi::LUA_TNUMBER if ffi::lua_isinteger(state, -2) != 0 => {
-                    ffi::lua_tointeger(state, -2).to_string()
-                }
-                ffi::LUA_TNUMBER => ffi::lua_tonumber(state, -2).to_string(),
-                _ => {
-                    ffi::lua_pop(state, 1);
-                    continue;
-                }
+            let Some(key) = key_at(state, -2) else {
+                ffi::lua_pop(state, 1);
+                continue;
             };
+            let key = key.into_owned();
             let value = convert(state, ffi::lua_gettop(state), depth);
             ffi::lua_pop(state, 1);
             map.insert(key, value?);
@@ -113,25 +107,9 @@ unsafe fn table(state: *mut ffi::lua_State, index: c_int, depth: usize) -> Resul
     }
 }
 
-/// `serde_json::to_vec(&to_json(lua, value)?)`, written straight from the Lua stack: no
-/// `serde_json::Value` tree is built, so a string or a table costs no allocation of its own
-/// (most of what reading a result cost: a small message's result has dozens of strings). Same
-/// bytes, same errors; `tests::bytes_are_the_json_tree_serialised` holds it to [`to_json`].
-pub fn to_json_bytes(lua: &Lua, value: &Value) -> Result<Vec<u8>, String> {
-    let mut writer = Writer::default();
-    let mut written = Ok(());
-    // SAFETY: as for `to_json`: a protected call, `value` at index 1, a walk that only reads.
-    let walked = unsafe {
-        lua.exec_raw::<()>(value.clone(), |state| {
-            written = writer.value(state, 1, 0);
-        })
-    };
-    walked.map_err(|e| e.to_string())?;
-    written.map(|()| writer.out)
-}
-
-/// The members of the table `value` as [`to_json_bytes`] would write them, to be changed before
-/// the object is written; `None` when `value` is not an object (not a table, or a table with a
+/// The members of the table `value`, each value written as JSON text (the bytes
+/// `serde_json::to_vec` gives of [`to_json`]'s tree; `tests::bytes_are_the_json_tree_serialised`
+/// holds the writer to it), to be changed before the object is written; `None` when `value` is not an object (not a table, or a table with a
 /// border, which is an array). The keys borrow the table's strings: nothing may change the
 /// table while the object lives.
 pub(crate) fn object<'a>(lua: &Lua, value: &'a Value) -> Result<Option<Object<'a>>, String> {
@@ -143,7 +121,7 @@ pub(crate) fn object<'a>(lua: &Lua, value: &'a Value) -> Result<Option<Object<'a
     }
     let mut writer = Writer::default();
     let mut read = Ok(0);
-    // SAFETY: as for `to_json_bytes`.
+    // SAFETY: as for `to_json`: a protected call, `value` at index 1, a walk that only reads.
     let walked = unsafe {
         lua.exec_raw::<()>(value.clone(), |state| {
             read = writer.members(state, 1, 1);
@@ -203,7 +181,8 @@ struct Member<'a> {
 }
 
 /// A walk's scratch: the text so far, and the members of the objects being read, nested ones
-/// after their parents'. Reused all through the walk, so objects cost no allocation each.
+/// after their parents'. Reused all through the walk, so that neither a string nor a table
+/// costs an allocation of its own (most of what reading a result cost through the tree).
 struct Writer<'a> {
     out: Vec<u8>,
     members: Vec<Member<'a>>,
@@ -305,23 +284,10 @@ impl Writer<'_> {
             ffi::luaL_checkstack(state, 3, std::ptr::null());
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, index) != 0 {
-                let key = match ffi::lua_type(state, -2) {
-                    // The table holds the key string: it outlives the walk.
-                    ffi::LUA_TSTRING => {
-                        let bytes = string_at(state, -2);
-                        match std::str::from_utf8(bytes) {
-                            Ok(text) => Cow::Borrowed(text),
-                            Err(_) => Cow::Owned(lossy(bytes)),
-                        }
-                    }
-                    ffi::LUA_TNUMBER if ffi::lua_isinteger(state, -2) != 0 => {
-                        Cow::Owned(ffi::lua_tointeger(state, -2).to_string())
-                    }
-                    ffi::LUA_TNUMBER => Cow::Owned(ffi::lua_tonumber(state, -2).to_string()),
-                    _ => {
-                        ffi::lua_pop(state, 1);
-                        continue;
-                    }
+                // The table holds a key string: it outlives the walk.
+                let Some(key) = key_at(state, -2) else {
+                    ffi::lua_pop(state, 1);
+                    continue;
                 };
                 let start = self.out.len();
                 let written = self.value(state, ffi::lua_gettop(state), depth);
@@ -382,6 +348,32 @@ fn write_float(out: &mut Vec<u8>, x: f64) {
     serde_json::to_writer(&mut *out, &x).expect("writing JSON into a Vec cannot fail");
 }
 
+/// An object key as JSON text: a string (invalid UTF-8 made U+FFFD) or a number's decimal text;
+/// `None` for keys an object leaves out. A string key is borrowed, valid while it is on the stack
+/// or in its table.
+///
+/// # Safety
+/// `state` is inside a protected call and `index` holds a live value.
+unsafe fn key_at<'a>(state: *mut ffi::lua_State, index: c_int) -> Option<Cow<'a, str>> {
+    // SAFETY (whole body): the caller's contract; a string key is read, never converted.
+    unsafe {
+        Some(match ffi::lua_type(state, index) {
+            ffi::LUA_TSTRING => {
+                let bytes = string_at(state, index);
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => Cow::Borrowed(text),
+                    Err(_) => Cow::Owned(lossy(bytes)),
+                }
+            }
+            ffi::LUA_TNUMBER if ffi::lua_isinteger(state, index) != 0 => {
+                Cow::Owned(ffi::lua_tointeger(state, index).to_string())
+            }
+            ffi::LUA_TNUMBER => Cow::Owned(ffi::lua_tonumber(state, index).to_string()),
+            _ => return None,
+        })
+    }
+}
+
 /// The bytes of the string at `index`, valid while it stays on the stack.
 ///
 /// # Safety
@@ -399,6 +391,30 @@ unsafe fn string_at<'a>(state: *mut ffi::lua_State, index: c_int) -> &'a [u8] {
 mod tests {
     use super::*;
     use mlua::Table;
+
+    /// The writer's bytes for any value (the result object's members are written the same way).
+    fn to_json_bytes(lua: &Lua, value: &Value) -> Result<Vec<u8>, String> {
+        let mut writer = Writer::default();
+        let mut written = Ok(());
+        // SAFETY: as for `to_json`: a protected call, `value` at index 1, a walk that only reads.
+        let walked = unsafe {
+            lua.exec_raw::<()>(value.clone(), |state| {
+                written = writer.value(state, 1, 0);
+            })
+        };
+        walked.map_err(|e| e.to_string())?;
+        written.map(|()| writer.out)
+    }
+
+    /// The values of the list `source` returns.
+    fn values(lua: &Lua, source: &str) -> Vec<Value> {
+        lua.load(source)
+            .eval::<Table>()
+            .unwrap()
+            .sequence_values()
+            .collect::<mlua::Result<_>>()
+            .unwrap()
+    }
 
     /// The walk this module did through mlua `Value`s, kept as the reference.
     fn reference(value: &Value, depth: usize) -> Result<Json, String> {
@@ -447,9 +463,9 @@ mod tests {
     #[test]
     fn read_as_mlua_reads_it() {
         let lua = Lua::new();
-        let values: Vec<Value> = lua
-            .load(
-                r#"
+        let values = values(
+            &lua,
+            r#"
                 local cycle = {}
                 cycle.self = cycle
                 local deep = {}
@@ -467,12 +483,7 @@ mod tests {
                   deep, too_deep, cycle,
                 }
             "#,
-            )
-            .eval::<Table>()
-            .unwrap()
-            .sequence_values()
-            .collect::<mlua::Result<_>>()
-            .unwrap();
+        );
         assert_eq!(values.len(), 13);
         for value in &values {
             assert_eq!(to_json(&lua, value), reference(value, 0), "{value:?}");
@@ -500,9 +511,9 @@ mod tests {
     #[test]
     fn bytes_are_the_json_tree_serialised() {
         let lua = Lua::new();
-        let values: Vec<Value> = lua
-            .load(
-                r#"
+        let values = values(
+            &lua,
+            r#"
                 local out = {
                   { a = { b = { c = { "x", 1, 2.5, -0.0, 1e300, -1e-300, math.mininteger } } } },
                   { ["\xff\xfe"] = "bad key", ["z"] = "\"quoted\"\n\t\0", [""] = "" },
@@ -517,12 +528,7 @@ mod tests {
                 for i = 1, 50 do out[#out + 1] = { ["k" .. i] = i % 3 == 0 and {i} or ("v" .. i) } end
                 return out
             "#,
-            )
-            .eval::<Table>()
-            .unwrap()
-            .sequence_values()
-            .collect::<mlua::Result<_>>()
-            .unwrap();
+        );
         for value in &values {
             let tree = serde_json::to_vec(&to_json(&lua, value).unwrap()).unwrap();
             assert_eq!(

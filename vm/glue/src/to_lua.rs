@@ -125,29 +125,8 @@ mod tests {
         lua.to_value_with(value, options)
     }
 
-    /// Walks a table with `next` (raw order) and a type-exact dump of each value: same tables,
-    /// built the same way, give the same text.
     fn walk(lua: &Lua, value: Value) -> String {
-        let dump: mlua::Function = lua
-            .load(
-                r#"
-                local function dump(v)
-                  if type(v) ~= "table" then
-                    return math.type(v) or type(v) .. ":" .. tostring(v)
-                  end
-                  assert(getmetatable(v) == nil, "a metatable")
-                  local out, k, x = {"{#" .. rawlen(v) .. " "}, next(v)
-                  while k ~= nil do
-                    out[#out + 1] = tostring(k) .. "=" .. dump(x) .. ","
-                    k, x = next(v, k)
-                  end
-                  return table.concat(out) .. "}"
-                end
-                return function(v) return dump(v) end
-            "#,
-            )
-            .eval()
-            .unwrap();
+        let dump: mlua::Function = lua.load(crate::LAYOUT_DUMP).eval().unwrap();
         dump.call(value).unwrap()
     }
 
