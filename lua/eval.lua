@@ -20,7 +20,7 @@ local function only_a_statement(code)
   if word == nil then return false end
   if STATEMENT_WORDS[word] then return true end
   if word == "function" then return code:find("^%s*function%s+[%a_]") ~= nil end
-  return code:find("^%s*[%a_][%w_.]*%s*=[^=]") ~= nil or code:find("^%s*[%a_][%w_.]*%s*=$") ~= nil
+  return code:find("^%s*[%a_][%w_.]*%s*=%f[^=]") ~= nil -- `=`, not `==`
 end
 
 --- Runs `code`; a second return value is an error, as in aos (`return nil, "why"`).
